@@ -1,0 +1,48 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# Rasa 3.6 runs on Python 3.10: take python3.10 from PATH, else pyenv's.
+PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || ls -d $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1)
+STAMP := $(VENV)/.installed
+
+.PHONY: help install model run test test-fast eval lint lock clean
+
+help:
+	@echo "make run    install, train if the data changed, start the whole stack"
+	@echo "make test   install, train if needed, run every test"
+	@echo "make eval   score the model on the held-out split"
+	@echo "make lint   ruff and mypy"
+
+$(STAMP): requirements.lock
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (Rasa 3.6); install it or set PYTHON310=/path/to/python3.10"; exit 1; }
+	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<24" wheel
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+install: $(STAMP)
+
+model: install
+	$(PY) -m bot train
+
+run: model
+	$(PY) -m bot run
+
+test: model
+	$(PY) -m pytest
+
+eval: model
+	$(PY) -m bot eval
+
+lint: install
+	$(VENV)/bin/ruff check bot actions tests bench
+	$(VENV)/bin/mypy bot actions
+
+lock: install
+	$(PY) -m pip freeze --exclude-editable > requirements.lock
+
+clean:
+	rm -rf var models .pytest_cache .mypy_cache .ruff_cache test-artifacts

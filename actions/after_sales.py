@@ -1,0 +1,73 @@
+"""After-sales tasks: opening refund, return, exchange and repair cases, and their progress."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import EventType
+
+from actions.context import AFTER_SALES_TASKS, TaskContext
+from actions.labels import CASE_STATUS, CASE_TYPE, say
+from actions.shop_client import Conflict, Json, NotFound
+
+_CASES_SHOWN = 3
+
+
+async def open_case(ctx: TaskContext, order: Json) -> list[EventType]:
+    """Opens the case the task asks for and tells its number."""
+    case_type = AFTER_SALES_TASKS[ctx.tracker.get_slot("task")]
+    type_label = say(CASE_TYPE, case_type, ctx.language)
+    reason = ctx.tracker.get_slot("reason") or "-"
+    try:
+        case = await ctx.shop.create_case(
+            order_id=order["order_id"], case_type=case_type, reason=reason
+        )
+    except Conflict:
+        ctx.reply(
+            "utter_case_not_eligible",
+            order_id=order["order_id"],
+            status=ctx.status_label(order),
+            case_type=type_label,
+        )
+        return []
+    ctx.reply(
+        "utter_case_created",
+        order_id=order["order_id"],
+        case_id=case["case_id"],
+        case_type=type_label,
+    )
+    return []
+
+
+def _tell_case(ctx: TaskContext, case: Json) -> None:
+    ctx.reply(
+        "utter_case_status",
+        case_id=case["case_id"],
+        order_id=case["order_id"],
+        case_type=say(CASE_TYPE, case["type"], ctx.language),
+        case_status=say(CASE_STATUS, case["status"], ctx.language),
+        updated_at=str(case.get("updated_at") or case.get("created_at") or "")[:16].replace(
+            "T", " "
+        ),
+    )
+
+
+async def case_progress(ctx: TaskContext, case_id: str) -> list[EventType]:
+    """Tells the state of one case, by its number."""
+    try:
+        case = await ctx.shop.get_case(case_id)
+    except NotFound:
+        ctx.reply("utter_case_not_found", case_id=case_id)
+        return []
+    _tell_case(ctx, case)
+    return []
+
+
+async def order_cases_progress(ctx: TaskContext, order: Json) -> list[EventType]:
+    """Tells the state of an order's cases, newest first."""
+    cases = await ctx.shop.list_cases(order["order_id"])
+    if not cases:
+        ctx.reply("utter_no_cases", order_id=order["order_id"])
+        return []
+    newest = sorted(cases, key=lambda case: case.get("created_at", ""), reverse=True)
+    for case in newest[:_CASES_SHOWN]:
+        _tell_case(ctx, case)
+    return []

@@ -1,0 +1,68 @@
+"""Words that actions put into responses, in each supported language.
+
+Responses themselves live in ``domain.yml``; these are the values filled into
+their placeholders (order and case statuses, case types) and the titles of
+suggestion buttons.
+"""
+
+from __future__ import annotations
+
+ZH_HANS = "zh-Hans"
+ZH_HANT = "zh-Hant"
+EN = "en"
+LANGUAGES = (ZH_HANS, ZH_HANT, EN)
+DEFAULT_LANGUAGE = ZH_HANS
+
+Label = dict[str, str]
+
+
+def _label(hans: str, hant: str, en: str) -> Label:
+    return {ZH_HANS: hans, ZH_HANT: hant, EN: en}
+
+
+ORDER_STATUS: dict[str, Label] = {
+    "pending_payment": _label("待付款", "待付款", "awaiting payment"),
+    "paid": _label("已付款，待发货", "已付款，待發貨", "paid, waiting to ship"),
+    "shipped": _label("已发货", "已發貨", "shipped"),
+    "delivered": _label("已签收", "已簽收", "delivered"),
+    "completed": _label("已完成", "已完成", "completed"),
+    "cancelled": _label("已取消", "已取消", "cancelled"),
+}
+
+CASE_TYPE: dict[str, Label] = {
+    "refund": _label("退款", "退款", "refund"),
+    "return": _label("退货", "退貨", "return"),
+    "exchange": _label("换货", "換貨", "exchange"),
+    "repair": _label("维修", "維修", "repair"),
+}
+
+CASE_STATUS: dict[str, Label] = {
+    "submitted": _label("已提交，等待审核", "已提交，等待審核", "submitted, awaiting review"),
+    "approved": _label("已通过审核", "已通過審核", "approved"),
+    "rejected": _label("未通过审核", "未通過審核", "rejected"),
+    "item_received": _label("已收到退回商品", "已收到退回商品", "returned item received"),
+    "refunded": _label("已退款", "已退款", "refunded"),
+    "closed": _label("已关闭", "已關閉", "closed"),
+}
+
+SUGGESTION: dict[str, Label] = {
+    "check_order_status": _label("查订单状态", "查訂單狀態", "Check an order"),
+    "track_shipment": _label("查物流", "查物流", "Track a parcel"),
+    "cancel_order": _label("取消订单", "取消訂單", "Cancel an order"),
+    "change_address": _label("修改地址", "修改地址", "Change the address"),
+    "urge_shipment": _label("催发货", "催發貨", "Hurry my order"),
+    "request_refund": _label("申请退款", "申請退款", "Get a refund"),
+    "request_return": _label("申请退货", "申請退貨", "Return an item"),
+    "request_exchange": _label("申请换货", "申請換貨", "Exchange an item"),
+    "report_defect": _label("商品有质量问题", "商品有品質問題", "Item is faulty"),
+    "check_refund_progress": _label("查退款进度", "查退款進度", "Refund status"),
+    "request_human": _label("转人工客服", "轉人工客服", "Talk to a person"),
+}
+
+
+def say(labels: dict[str, Label], key: str, language: str | None) -> str:
+    """Returns the label for ``key`` in ``language``; the key when unknown."""
+    label = labels.get(key)
+    if label is None:
+        return key
+    return label.get(language or DEFAULT_LANGUAGE, label[DEFAULT_LANGUAGE])

@@ -1,0 +1,148 @@
+"""Running the task the customer asked for, once the order form is complete.
+
+The ``task`` slot (set from the intent) picks what to do with ``order_id``;
+changes that cannot be undone (cancel, new address) ask first, and the
+customer's yes or no comes back to :class:`ActionConfirmPending` or
+:class:`ActionDeclinePending`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import after_sales, orders
+from actions.context import TaskContext
+from actions.handoff import HandoffReason, hand_off, offer_handoff
+from actions.shop_client import Json, NotFound, ShopClient, ShopError
+from bot import settings
+
+OrderTask = Callable[[TaskContext, Json], Awaitable[list[EventType]]]
+
+ORDER_TASKS: dict[str, OrderTask] = {
+    "order_status": orders.order_status,
+    "track": orders.track,
+    "cancel": orders.cancel,
+    "change_address": orders.change_address,
+    "urge": orders.urge,
+    "refund": after_sales.open_case,
+    "return": after_sales.open_case,
+    "exchange": after_sales.open_case,
+    "repair": after_sales.open_case,
+    "refund_progress": after_sales.order_cases_progress,
+}
+
+# Slots that belong to one task and must not leak into the next; the new
+# address waits for the customer's yes or no (see ActionConfirmPending).
+_TASK_SLOTS = ("task", "reason", "case_id")
+
+
+def _finish_task() -> list[EventType]:
+    return [SlotSet(slot, None) for slot in _TASK_SLOTS] + [SlotSet("order_id_attempts", 0)]
+
+
+def _shop_unavailable(dispatcher: CollectingDispatcher) -> list[EventType]:
+    dispatcher.utter_message(response="utter_shop_unavailable")
+    return offer_handoff(HandoffReason.SHOP_UNAVAILABLE)
+
+
+async def _run(ctx: TaskContext, task: str | None, order_id: str | None) -> list[EventType]:
+    case_id = ctx.tracker.get_slot("case_id")
+    if task == "refund_progress" and case_id:
+        return await after_sales.case_progress(ctx, case_id)
+    if order_id is None:
+        # The form gave up after three bad answers.
+        ctx.reply("utter_offer_human_after_retries")
+        return offer_handoff(HandoffReason.FORM_FAILED)
+    if task is None:
+        ctx.reply("utter_ask_order_action", order_id=order_id)
+        return []
+    try:
+        order = await ctx.shop.get_order(order_id)
+    except NotFound:
+        ctx.reply("utter_order_not_found", order_id=order_id)
+        # Keep the task: the customer's next number continues it.
+        return [SlotSet("order_id", None), SlotSet("task", task)]
+    return [SlotSet("order_status", order["status"])] + await ORDER_TASKS[task](ctx, order)
+
+
+class ActionRunTask(Action):
+    """Does what the customer asked with their order."""
+
+    def name(self) -> str:
+        return "action_run_task"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[EventType]:
+        task = tracker.get_slot("task")
+        order_id = tracker.get_slot("order_id")
+        try:
+            async with ShopClient.from_settings(settings.load()) as shop:
+                events = await _run(TaskContext(dispatcher, tracker, shop), task, order_id)
+        except ShopError:
+            return _finish_task() + _shop_unavailable(dispatcher)
+        return _finish_task() + events
+
+
+def _close_question() -> list[EventType]:
+    return [SlotSet("awaiting_confirmation", False), SlotSet("pending_action", None)]
+
+
+class ActionConfirmPending(Action):
+    """The customer said yes to the open question."""
+
+    def name(self) -> str:
+        return "action_confirm_pending"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[EventType]:
+        pending = tracker.get_slot("pending_action")
+        if pending == "handoff":
+            reason = HandoffReason(tracker.get_slot("handoff_reason") or "explicit_request")
+            return _close_question() + hand_off(dispatcher, tracker, reason)
+        order_id = tracker.get_slot("order_id")
+        try:
+            async with ShopClient.from_settings(settings.load()) as shop:
+                ctx = TaskContext(dispatcher, tracker, shop)
+                if pending == "cancel" and order_id:
+                    await orders.confirm_cancel(ctx, order_id)
+                elif pending == "change_address" and order_id:
+                    await orders.confirm_address(ctx, order_id)
+                else:
+                    dispatcher.utter_message(response="utter_anything_else")
+        except ShopError:
+            return _close_question() + _shop_unavailable(dispatcher)
+        return [*_close_question(), SlotSet("new_address", None)]
+
+
+class ActionDeclinePending(Action):
+    """The customer said no to the open question."""
+
+    def name(self) -> str:
+        return "action_decline_pending"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[EventType]:
+        pending = tracker.get_slot("pending_action")
+        order_id = tracker.get_slot("order_id")
+        if pending in ("cancel", "change_address") and order_id:
+            dispatcher.utter_message(response="utter_change_kept", order_id=order_id)
+        else:
+            dispatcher.utter_message(response="utter_anything_else")
+        return [*_close_question(), SlotSet("new_address", None)]

@@ -1,0 +1,70 @@
+"""The project's command line: ``python -m bot <command>``.
+
+Commands:
+    run      start the whole stack (honcho and the Procfile) after training
+    serve    start one process of the stack (rasa, actions, shop)
+    train    train a model unless one with the same data fingerprint exists
+    eval     score the served model on the held-out split
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from bot import settings
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.models import ensure_model
+
+    ensure_model()
+    settings.load().var_dir.mkdir(parents=True, exist_ok=True)
+    honcho = os.path.join(os.path.dirname(sys.executable), "honcho")
+    procfile = str(settings.PROJECT_ROOT / "Procfile")
+    os.execv(
+        honcho, [honcho, "--procfile", procfile, "--app-root", str(settings.PROJECT_ROOT), "start"]
+    )
+    return 0  # pragma: no cover - exec does not return
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.serve import exec_process
+
+    exec_process(args.process, settings.load())
+    return 0  # pragma: no cover - exec does not return
+
+
+def _train(args: argparse.Namespace) -> int:
+    from bot.models import ensure_model
+
+    print(ensure_model(force=args.force))
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from bot.evaluate import evaluate, report
+    from bot.models import ensure_model
+
+    scores = evaluate(ensure_model())
+    print(report(scores))
+    return 0 if scores.passed else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m bot``."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="bot", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start the whole stack").set_defaults(handler=_run)
+    serve = commands.add_parser("serve", help="start one process of the stack")
+    serve.add_argument("process", choices=["rasa", "actions", "shop"])
+    serve.set_defaults(handler=_serve)
+    train = commands.add_parser("train", help="train unless the data is unchanged")
+    train.add_argument("--force", action="store_true", help="train even if cached")
+    train.set_defaults(handler=_train)
+    commands.add_parser("eval", help="score the held-out split").set_defaults(handler=_eval)
+    args = parser.parse_args(argv)
+    return int(args.handler(args))

@@ -1,0 +1,119 @@
+"""Starting the stack's processes with settings from the environment.
+
+Rasa reads ``endpoints.yml`` with ``${VAR}`` placeholders; this module turns
+our few settings (``DATABASE_URL``, ``REDIS_URL``, ``RASA_AUTH_TOKEN`` …) into
+the variables that file names, so one file serves the embedded default and
+the scaled-out setup.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from urllib.parse import urlsplit
+
+from bot.models import current_model_path
+from bot.settings import PROJECT_ROOT, Settings
+
+RASA_PORT = 5005
+ACTIONS_PORT = 5055
+
+
+def _sqlalchemy_url(database_url: str) -> str:
+    # Rasa's tracker store speaks SQLAlchemy 1.4, which knows "postgresql".
+    if database_url.startswith("postgres://"):
+        return "postgresql://" + database_url[len("postgres://") :]
+    return database_url
+
+
+def rasa_environment(settings: Settings) -> dict[str, str]:
+    """The variables ``endpoints.yml`` expects, derived from the settings."""
+    env = {
+        "ACTION_ENDPOINT_URL": os.environ.get(
+            "ACTION_ENDPOINT_URL", f"http://127.0.0.1:{ACTIONS_PORT}/webhook"
+        ),
+    }
+    if settings.database_url:
+        url = _sqlalchemy_url(settings.database_url)
+        env |= {
+            "TRACKER_STORE_DIALECT": urlsplit(url).scheme.split("+")[0],
+            "TRACKER_STORE_URL": url,
+            "TRACKER_STORE_DB": urlsplit(url).path.lstrip("/"),
+        }
+    else:
+        path = settings.var_dir / "rasa.db"
+        env |= {
+            "TRACKER_STORE_DIALECT": "sqlite",
+            "TRACKER_STORE_URL": f"sqlite:///{path}",
+            "TRACKER_STORE_DB": str(path),
+        }
+    if settings.redis_url:
+        redis = urlsplit(settings.redis_url)
+        env |= {
+            "LOCK_STORE_TYPE": "redis",
+            "LOCK_STORE_HOST": redis.hostname or "127.0.0.1",
+            "LOCK_STORE_PORT": str(redis.port or 6379),
+            "LOCK_STORE_DB": redis.path.lstrip("/") or "0",
+            "LOCK_STORE_PASSWORD": redis.password or "",
+        }
+    else:
+        env |= {
+            "LOCK_STORE_TYPE": "in_memory",
+            "LOCK_STORE_HOST": "",
+            "LOCK_STORE_PORT": "0",
+            "LOCK_STORE_DB": "0",
+            "LOCK_STORE_PASSWORD": "",
+        }
+    return env
+
+
+def rasa_command(settings: Settings, *, port: int = RASA_PORT) -> list[str]:
+    """The ``rasa run`` command line for the current settings."""
+    command = [
+        os.path.join(os.path.dirname(sys.executable), "rasa"),
+        "run",
+        "--enable-api",
+        "--port",
+        str(port),
+        "--model",
+        str(current_model_path()),
+        "--credentials",
+        str(PROJECT_ROOT / "credentials.yml"),
+        "--endpoints",
+        str(PROJECT_ROOT / "endpoints.yml"),
+        "--cors",
+        "*",
+    ]
+    if settings.rasa_auth_token:
+        command += ["--auth-token", settings.rasa_auth_token]
+    return command
+
+
+def actions_command(*, port: int = ACTIONS_PORT) -> list[str]:
+    """The action server's command line."""
+    return [
+        os.path.join(os.path.dirname(sys.executable), "rasa"),
+        "run",
+        "actions",
+        "--port",
+        str(port),
+        "--actions",
+        "actions",
+    ]
+
+
+def exec_process(name: str, settings: Settings) -> None:
+    """Replaces this process with one of the stack's processes."""
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    os.chdir(PROJECT_ROOT)
+    env = dict(os.environ)
+    if name == "rasa":
+        env |= rasa_environment(settings)
+        command = rasa_command(settings)
+    elif name == "actions":
+        command = actions_command()
+    elif name == "shop":
+        command = [sys.executable, "-m", "bot.demo_shop"]
+    else:
+        raise ValueError(f"unknown process {name!r}")
+    os.execvpe(command[0], command, env)
