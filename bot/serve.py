@@ -15,9 +15,6 @@ from urllib.parse import urlsplit
 from bot.models import current_model_path
 from bot.settings import PROJECT_ROOT, Settings
 
-RASA_PORT = 5005
-ACTIONS_PORT = 5055
-
 
 def _sqlalchemy_url(database_url: str) -> str:
     # Rasa's tracker store speaks SQLAlchemy 1.4, which knows "postgresql".
@@ -30,7 +27,7 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
     """The variables ``endpoints.yml`` expects, derived from the settings."""
     env = {
         "ACTION_ENDPOINT_URL": os.environ.get(
-            "ACTION_ENDPOINT_URL", f"http://127.0.0.1:{ACTIONS_PORT}/webhook"
+            "ACTION_ENDPOINT_URL", f"http://127.0.0.1:{settings.actions_port}/webhook"
         ),
     }
     if settings.database_url:
@@ -67,14 +64,14 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def rasa_command(settings: Settings, *, port: int = RASA_PORT) -> list[str]:
+def rasa_command(settings: Settings) -> list[str]:
     """The ``rasa run`` command line for the current settings."""
     command = [
         os.path.join(os.path.dirname(sys.executable), "rasa"),
         "run",
         "--enable-api",
         "--port",
-        str(port),
+        str(settings.rasa_port),
         "--model",
         str(current_model_path()),
         "--credentials",
@@ -89,14 +86,14 @@ def rasa_command(settings: Settings, *, port: int = RASA_PORT) -> list[str]:
     return command
 
 
-def actions_command(*, port: int = ACTIONS_PORT) -> list[str]:
+def actions_command(settings: Settings) -> list[str]:
     """The action server's command line."""
     return [
         os.path.join(os.path.dirname(sys.executable), "rasa"),
         "run",
         "actions",
         "--port",
-        str(port),
+        str(settings.actions_port),
         "--actions",
         "actions",
     ]
@@ -111,7 +108,7 @@ def exec_process(name: str, settings: Settings) -> None:
         env |= rasa_environment(settings)
         command = rasa_command(settings)
     elif name == "actions":
-        command = actions_command()
+        command = actions_command(settings)
     elif name == "shop":
         command = [sys.executable, "-m", "bot.demo_shop"]
     else:

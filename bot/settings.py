@@ -18,6 +18,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
 
 DEFAULT_SHOP_PORT = 8080
+DEFAULT_RASA_PORT = 5005
+DEFAULT_ACTIONS_PORT = 5055
 DEFAULT_SHOP_TIMEOUT_S = 3.0
 
 
@@ -38,6 +40,8 @@ class Settings:
     rasa_url: str
     demo_shop_database_url: str
     demo_shop_port: int
+    rasa_port: int
+    actions_port: int
     var_dir: Path
 
 
@@ -71,10 +75,11 @@ def _optional(name: str) -> str | None:
 
 def load(*, read_dotenv: bool = True) -> Settings:
     """Read the settings from the environment (and ``.env`` when present)."""
-    if read_dotenv:
+    if read_dotenv and not os.environ.get("BOT_IGNORE_DOTENV"):
         load_dotenv(PROJECT_ROOT / ".env", override=False)
     var_dir = Path(os.environ.get("BOT_VAR_DIR") or VAR_DIR)
     shop_port = _int("DEMO_SHOP_PORT", DEFAULT_SHOP_PORT)
+    rasa_port = _int("RASA_PORT", DEFAULT_RASA_PORT)
     return Settings(
         shop_api_url=(os.environ.get("SHOP_API_URL") or f"http://127.0.0.1:{shop_port}").rstrip(
             "/"
@@ -84,10 +89,12 @@ def load(*, read_dotenv: bool = True) -> Settings:
         database_url=_optional("DATABASE_URL"),
         redis_url=_optional("REDIS_URL"),
         rasa_auth_token=_optional("RASA_AUTH_TOKEN"),
-        rasa_url=(os.environ.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
+        rasa_url=(os.environ.get("RASA_URL") or f"http://127.0.0.1:{rasa_port}").rstrip("/"),
         demo_shop_database_url=(
             os.environ.get("DEMO_SHOP_DATABASE_URL") or f"sqlite:///{var_dir / 'demo_shop.db'}"
         ),
         demo_shop_port=shop_port,
+        rasa_port=rasa_port,
+        actions_port=_int("ACTIONS_PORT", DEFAULT_ACTIONS_PORT),
         var_dir=var_dir,
     )

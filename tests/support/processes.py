@@ -1,0 +1,85 @@
+"""Starting the stack's real processes for a test session and waiting for them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(check: Callable[[], bool], *, timeout_s: float, what: str) -> None:
+    """Polls ``check`` until it returns True, or fails the test session."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{what} not ready after {timeout_s:.0f} s")
+
+
+@dataclass
+class Process:
+    """One of the stack's processes, started with ``python -m bot serve``."""
+
+    name: str
+    env: dict[str, str]
+    log_path: Path
+    popen: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    def start(self) -> None:
+        """Starts the process, logging to ``log_path``."""
+        log = self.log_path.open("wb")
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", self.name],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def assert_running(self) -> None:
+        """Fails loudly, with the log, when the process died."""
+        assert self.popen is not None
+        if self.popen.poll() is not None:
+            tail = self.log_path.read_text(errors="replace")[-4000:]
+            raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{tail}")
+
+    def stop(self) -> None:
+        """Stops the process (SIGTERM, then SIGKILL)."""
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        self.popen.terminate()
+        try:
+            self.popen.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+
+
+def base_env(var_dir: Path, **overrides: str) -> dict[str, str]:
+    """The environment of a test stack: no user .env, everything under ``var_dir``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHOP_", "RASA_"))}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    env |= {"BOT_VAR_DIR": str(var_dir), "BOT_IGNORE_DOTENV": "1", "PYTHONUNBUFFERED": "1"}
+    env |= overrides
+    return env
