@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
@@ -21,6 +22,28 @@ from bot import settings
 
 MAX_ORDER_ID_ATTEMPTS = 3
 _NOT_ELIGIBLE_FOR_AFTER_SALES = ("pending_payment", "cancelled")
+
+
+def _task_hints(tracker: Tracker) -> dict[str, Any]:
+    """Slots the customer's message fills beyond the order number.
+
+    A case number answers a refund-progress question without an order, and a
+    defect report already says what is wrong: it is the reason.
+    """
+    message = tracker.latest_message or {}
+    text = (message.get("text") or "").strip()
+    if not text or text.startswith("/"):
+        return {}
+    task = tracker.get_slot("task")
+    hints: dict[str, Any] = {}
+    if task == "refund_progress":
+        case_id = find_case_id(text)
+        if case_id:
+            hints["case_id"] = case_id
+    intent = (message.get("intent") or {}).get("name")
+    if intent == "report_defect" and not tracker.get_slot("reason"):
+        hints["reason"] = text
+    return hints
 
 
 class ValidateOrderForm(FormValidationAction):
@@ -51,26 +74,15 @@ class ValidateOrderForm(FormValidationAction):
             slots.append("reason")
         return slots
 
-    async def extract_case_id(
+    async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        """A case number in the message answers a refund-progress question."""
-        if tracker.get_slot("task") != "refund_progress":
-            return {}
-        case_id = find_case_id((tracker.latest_message or {}).get("text"))
-        return {"case_id": case_id} if case_id else {}
-
-    async def extract_reason(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        """A defect report already says what is wrong: it is the reason."""
-        message = tracker.latest_message or {}
-        intent = (message.get("intent") or {}).get("name")
-        if intent == "report_defect" and not tracker.get_slot("reason"):
-            text = (message.get("text") or "").strip()
-            if text and not text.startswith("/"):
-                return {"reason": text}
-        return {}
+    ) -> list[EventType]:
+        """Validates, after taking what the task's own message already says."""
+        hints = _task_hints(tracker)
+        # Visible to required_slots() and the validators below.
+        tracker.slots.update(hints)
+        events = await super().run(dispatcher, tracker, domain)
+        return [SlotSet(slot, value) for slot, value in hints.items()] + events
 
     async def validate_order_id(
         self,

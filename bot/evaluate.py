@@ -111,7 +111,8 @@ def report(scores: Scores) -> str:
         f"held-out examples     {scores.examples}",
         f"intent accuracy       {scores.accuracy:.3f} (target >= {MIN_ACCURACY})",
         f"macro F1              {scores.macro_f1:.3f}",
-        f"out_of_scope recall   {scores.out_of_scope_recall:.3f} (target >= {MIN_OUT_OF_SCOPE_RECALL})",
+        f"out_of_scope recall   {scores.out_of_scope_recall:.3f}"
+        f" (target >= {MIN_OUT_OF_SCOPE_RECALL})",
         f"parses per second     {scores.parses_per_second:.1f}",
         "",
         "intent                          F1     errors",
