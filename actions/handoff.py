@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.labels import SUGGESTION, say
@@ -157,4 +157,6 @@ class ActionHandleMisunderstanding(Action):
             dispatcher.utter_message(response="utter_ask_rephrase", buttons=buttons)
         else:
             dispatcher.utter_message(response="utter_ask_rephrase_plain")
-        return []
+        # Also the core fallback, when no rule applies: wait for the customer
+        # instead of predicting the fallback again.
+        return [FollowupAction("action_listen")]

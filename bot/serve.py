@@ -9,8 +9,12 @@ the scaled-out setup.
 from __future__ import annotations
 
 import os
+import re
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit
+
+import yaml
 
 from bot.models import current_model_path
 from bot.settings import PROJECT_ROOT, Settings
@@ -64,6 +68,50 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+# ${VAR} is a required setting; ${VAR:-default} an optional one.
+_PLACEHOLDER = re.compile(r"\$\{(\w+)(:-[^}]*)?\}")
+
+
+def _resolve(value: object, environ: dict[str, str]) -> object:
+    if isinstance(value, dict):
+        return {key: _resolve(item, environ) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolve(item, environ) for item in value]
+    if isinstance(value, str):
+        return _PLACEHOLDER.sub(
+            lambda m: environ.get(m.group(1)) or (m.group(2) or ":-")[2:], value
+        )
+    return value
+
+
+def enabled_credentials(source: Path, environ: dict[str, str]) -> dict[str, object]:
+    """The channels of ``credentials.yml`` whose required settings are all set.
+
+    A channel names its settings as ``${VAR}`` (required) or
+    ``${VAR:-default}`` (optional). It is switched on only when every
+    required one is set, so an unconfigured platform is simply absent
+    instead of failing Rasa's start-up.
+    """
+    document = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    enabled: dict[str, object] = {}
+    for channel, section in document.items():
+        placeholders = _PLACEHOLDER.findall(yaml.safe_dump(section or {}))
+        required = [name for name, optional in placeholders if not optional]
+        if all(environ.get(name) for name in required):
+            enabled[channel] = _resolve(section, environ)
+    return enabled
+
+
+def write_credentials(settings: Settings, environ: dict[str, str]) -> Path:
+    """Writes the enabled channels, settings filled in, to ``var/credentials.yml``."""
+    target = settings.var_dir / "credentials.yml"
+    channels = enabled_credentials(PROJECT_ROOT / "credentials.yml", environ)
+    target.touch(mode=0o600, exist_ok=True)
+    target.chmod(0o600)  # it holds the platforms' secrets
+    target.write_text(yaml.safe_dump(channels, allow_unicode=True), encoding="utf-8")
+    return target
+
+
 def rasa_command(settings: Settings) -> list[str]:
     """The ``rasa run`` command line for the current settings."""
     command = [
@@ -75,7 +123,7 @@ def rasa_command(settings: Settings) -> list[str]:
         "--model",
         str(current_model_path()),
         "--credentials",
-        str(PROJECT_ROOT / "credentials.yml"),
+        str(settings.var_dir / "credentials.yml"),
         "--endpoints",
         str(PROJECT_ROOT / "endpoints.yml"),
         "--cors",
@@ -106,6 +154,7 @@ def exec_process(name: str, settings: Settings) -> None:
     env = dict(os.environ)
     if name == "rasa":
         env |= rasa_environment(settings)
+        write_credentials(settings, env)
         command = rasa_command(settings)
     elif name == "actions":
         command = actions_command(settings)

@@ -61,3 +61,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     finally:
         for process in reversed(processes):
             process.stop()
+
+
+# Lines a test wants shown at the end of every run (the held-out scores).
+SUMMARY: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if SUMMARY:
+        terminalreporter.section("assistant summary")
+        for line in SUMMARY:
+            terminalreporter.write_line(line)

@@ -53,13 +53,33 @@ def _normalise(text: str) -> str:
     return re.sub(r"[\W_]+", "", text)
 
 
-def test_rasa_validates_the_data_without_warnings() -> None:
+def test_rasa_validates_the_data(tmp_path: Path) -> None:
+    """``rasa data validate`` passes; the only warnings it may give are understood.
+
+    Responses that custom actions send (not rules) are reported as "not used
+    in any story or rule": each must really be sent from ``actions/``. Rasa
+    also reports the retrieval intent ``faq`` as listed twice, once by the
+    domain and once by the NLU data it merges in; the domain must list it.
+    """
     rasa = os.path.join(os.path.dirname(sys.executable), "rasa")
     result = subprocess.run(
         [rasa, "data", "validate", "--fail-on-warnings"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env=os.environ | {"NO_COLOR": "1"},
     )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    warnings = re.findall(r"UserWarning: (.*)", output)
+    actions_code = "\n".join(p.read_text() for p in (ROOT / "actions").glob("*.py"))
+    unexplained = []
+    for warning in warnings:
+        unused = re.match(r"The utterance '(\w+)' is not used in any story or rule", warning)
+        if unused and f'"{unused.group(1)}"' in actions_code:
+            continue
+        if warning.startswith("The following duplicated intents have been found") and warning.endswith(": faq"):
+            continue
+        unexplained.append(warning)
+    assert not unexplained, unexplained
 
 
 def test_intents_are_exactly_the_contract(training, domain) -> None:

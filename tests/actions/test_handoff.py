@@ -58,7 +58,7 @@ async def test_first_misunderstanding_asks_to_rephrase_with_suggestions() -> Non
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(text="那个东西呢", intent="nlu_fallback", intent_ranking=RANKING)
     events = await ActionHandleMisunderstanding().run(dispatcher, tracker, DOMAIN)
-    assert events == []
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_listen"}]
     assert responses(dispatcher) == ["utter_ask_rephrase"]
     buttons = dispatcher.messages[0]["buttons"]
     assert [b["payload"] for b in buttons] == ["/track_shipment", "/check_order_status"]
