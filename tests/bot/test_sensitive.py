@@ -30,7 +30,16 @@ def test_sensitive_messages_in_all_three_scripts(text: str, topic: SensitiveTopi
 
 @pytest.mark.parametrize(
     "text",
-    ["我的快递到哪了", "where is my parcel", "退款到了吗", "sunset", "courtesy", "", None],
+    [
+        "我的快递到哪了",
+        "where is my parcel",
+        "退款到了吗",
+        "国庆放假客服有人值班吗",  # 放假 + 客服 is not 假客服 (a fake agent)
+        "sunset",
+        "courtesy",
+        "",
+        None,
+    ],
 )
 def test_ordinary_messages_are_not_sensitive(text: str | None) -> None:
     # "sunset"/"courtesy" contain "sue"/"court" inside words: whole words only.
