@@ -25,7 +25,7 @@ MODELS_DIR = PROJECT_ROOT / "models"
 CURRENT_MODEL = MODELS_DIR / "current.tar.gz"
 # What the trained model depends on; code in bot/ that the pipeline names
 # is included because a changed component may train differently.
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/policies.py")
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/policies.py", "bot/nlu.py")
 
 
 def cache_dir() -> Path:

@@ -1,0 +1,213 @@
+"""Talking to WeChat's API: one shared access token and the customer-service send API.
+
+wechatpy's :class:`~wechatpy.WeChatClient` does the HTTP work. Three things
+are changed: every URL, the token's included, starts at the configured base
+URL (a proxy, or the stand-in server of the tests); the token lives only in
+the shared session storage, fetched under a lock, so replicas do not
+invalidate each other's; and sends are retried a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+from wechatpy.session import SessionStorage
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_BASE_URL = "https://api.weixin.qq.com"
+REQUEST_TIMEOUT_S = 5.0
+# Stored tokens expire this much before WeChat's expiry, so none is used stale.
+TOKEN_MARGIN_S = 300
+# invalid credential, invalid access_token, access_token expired
+TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+SYSTEM_BUSY = -1
+WINDOW_CLOSED = 45015  # the customer has not written for 48 hours
+# -1 and network errors only; every other refusal is final.
+RETRY_DELAYS_S = (0.5, 1.5)
+# WeChat's limit for a customer-service text is 2048 bytes.
+MAX_TEXT_BYTES = 2000
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """How a send ended.
+
+    Attributes:
+        ok: WeChat accepted the message.
+        errcode: WeChat's error code when it refused; None for network errors.
+        errmsg: WeChat's error message, or the network error.
+    """
+
+    ok: bool
+    errcode: int | None = None
+    errmsg: str = ""
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    # wechatpy fetches the token without a timeout; no request may hang forever.
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__()
+        self._timeout_s = timeout_s
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        return super().send(
+            request,
+            stream=stream,
+            timeout=self._timeout_s if timeout is None else timeout,
+            verify=verify,
+            cert=cert,
+            proxies=proxies,
+        )
+
+
+class SharedTokenClient(WeChatClient):
+    """wechatpy's client on a configurable base URL, with one token for every process.
+
+    Args:
+        app_id: The Official Account's AppID.
+        app_secret: Its AppSecret.
+        api_base_url: ``https://api.weixin.qq.com``, or a proxy in front of it.
+        session: Shared session storage (Redis or the database).
+        token_lock: Makes fetching the token exclusive across processes.
+        timeout_s: Timeout of every HTTP request.
+        sleep: How to wait between retries (tests pass a faster one).
+    """
+
+    def __init__(
+        self,
+        app_id: str,
+        app_secret: str,
+        *,
+        api_base_url: str,
+        session: SessionStorage,
+        token_lock: Callable[[], AbstractContextManager[object]],
+        timeout_s: float = REQUEST_TIMEOUT_S,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(app_id, app_secret, session=session, timeout=timeout_s, auto_retry=False)
+        base = api_base_url.rstrip("/")
+        # wechatpy joins API_BASE_URL with each endpoint, but fetches the
+        # token from a fixed URL: both are pointed at the configured base.
+        self.API_BASE_URL = f"{base}/cgi-bin/"
+        self._token_url = f"{base}/cgi-bin/token"
+        self._token_lock = token_lock
+        self._sleep = sleep
+        adapter = _TimeoutAdapter(timeout_s)
+        self._http.mount("http://", adapter)
+        self._http.mount("https://", adapter)
+
+    @property
+    def access_token(self) -> str:
+        """The shared token; fetched only when no process has a valid one."""
+        token = self.session.get(self.access_token_key)
+        if token:
+            return str(token)
+        return str(self.fetch_access_token()["access_token"])
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        """Fetches a new token, unless another process did while we waited for the lock.
+
+        Returns:
+            WeChat's answer (``access_token``, ``expires_in``), or the token
+            another process stored meanwhile.
+
+        Raises:
+            WeChatClientException: WeChat refused (wrong secret, IP not allowed …).
+            requests.RequestException: WeChat could not be reached.
+        """
+        seen = self.session.get(self.access_token_key)
+        with self._token_lock():
+            current = self.session.get(self.access_token_key)
+            if current and current != seen:
+                return {"access_token": current}
+            logger.info("fetching a WeChat access token for %s", self.appid)
+            response = self._http.get(
+                self._token_url,
+                params={
+                    "grant_type": "client_credential",
+                    "appid": self.appid,
+                    "secret": self.secret,
+                },
+            )
+            response.raise_for_status()
+            result = self._handle_result(response)
+            if not isinstance(result, dict) or not result.get("access_token"):
+                raise WeChatClientException(None, "no access_token in the answer", client=self)
+            expires_in = int(result.get("expires_in") or 7200)
+            ttl = max(expires_in - TOKEN_MARGIN_S, 60)
+            self.session.set(self.access_token_key, result["access_token"], ttl)
+            return result
+
+    def send_custom(self, payload: dict[str, Any]) -> SendResult:
+        """Posts ``payload`` to ``message/custom/send`` (the customer-service API).
+
+        A rejected token is refreshed once; "system busy" (-1) and network
+        errors are retried :data:`RETRY_DELAYS_S` times; any other refusal,
+        45015 (48-hour window closed) included, is final.
+        """
+        token_refreshed = refresh_token = False
+        retries = iter(RETRY_DELAYS_S)
+        while True:
+            try:
+                if refresh_token:
+                    refresh_token = False
+                    self.fetch_access_token()
+                self.post("message/custom/send", data=dict(payload))
+                return SendResult(ok=True)
+            except WeChatClientException as error:
+                errcode = _errcode(error)
+                errmsg = str(error.errmsg or error)
+                if errcode in TOKEN_ERRORS and not token_refreshed:
+                    token_refreshed = refresh_token = True
+                    continue
+                if errcode not in (None, SYSTEM_BUSY):
+                    return SendResult(ok=False, errcode=errcode, errmsg=errmsg)
+            except requests.RequestException as error:
+                errcode, errmsg = None, f"{type(error).__name__}: {error}"
+            delay = next(retries, None)
+            if delay is None:
+                return SendResult(ok=False, errcode=errcode, errmsg=errmsg)
+            logger.info("WeChat send failed (%s %s); retrying in %s s", errcode, errmsg, delay)
+            self._sleep(delay)
+
+
+def split_text(text: str) -> list[str]:
+    """``text`` cut at line ends (inside a line only if need be) into pieces WeChat accepts."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line.encode()) > MAX_TEXT_BYTES:
+            cut = len(line.encode()[:MAX_TEXT_BYTES].decode(errors="ignore"))
+            pieces += [current, line[:cut]]
+            current, line = "", line[cut:]
+        if len((current + line).encode()) > MAX_TEXT_BYTES:
+            pieces.append(current)
+            current = ""
+        current += line
+    pieces.append(current)
+    return [piece.strip("\n") for piece in pieces if piece.strip()]
+
+
+def _errcode(error: WeChatClientException) -> int | None:
+    try:
+        return int(error.errcode) if error.errcode is not None else None
+    except (TypeError, ValueError):
+        return None
