@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || ls -d $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1)
 STAMP := $(VENV)/.installed
 
-.PHONY: help install model run test test-fast eval lint lock clean
+.PHONY: help install browser model run test eval lint lock clean
 
 help:
 	@echo "make run    install, train if the data changed, start the whole stack"
@@ -31,15 +31,21 @@ model: install
 run: model
 	$(PY) -m bot run
 
-test: model
+# Browser tests use Debian's Chromium and a CJK font (Chinese renders as boxes without it).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi wqy; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei; fi
+
+test: model browser
 	$(PY) -m pytest
 
 eval: model
 	$(PY) -m bot eval
 
 lint: install
-	$(VENV)/bin/ruff check bot actions tests bench
-	$(VENV)/bin/mypy bot actions
+	$(VENV)/bin/ruff check bot actions connectors tests bench
+	$(VENV)/bin/mypy bot actions connectors
 
 lock: install
 	$(PY) -m pip freeze --exclude-editable > requirements.lock
