@@ -19,8 +19,13 @@ from typing import Any
 from bot.settings import PROJECT_ROOT
 
 HOLDOUT_DIR = PROJECT_ROOT / "tests" / "nlu_holdout"
+# The assistant issue's targets, reported by `make eval` (which fails below them).
 MIN_ACCURACY = 0.93
 MIN_OUT_OF_SCOPE_RECALL = 0.8
+# What the shipped model reaches today (docs/BENCHMARKS.md); the test suite
+# fails when a change makes understanding worse than this.
+REGRESSION_FLOOR_ACCURACY = 0.74
+REGRESSION_FLOOR_OUT_OF_SCOPE_RECALL = 0.5
 FALLBACK_INTENT = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 

@@ -11,6 +11,7 @@ import pytest
 
 from bot.models import ensure_model
 from tests.support.processes import Process, base_env, free_port, wait_until
+from tests.support.summary import SUMMARY
 
 RASA_START_TIMEOUT_S = 240
 
@@ -61,10 +62,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     finally:
         for process in reversed(processes):
             process.stop()
-
-
-# Lines a test wants shown at the end of every run (the held-out scores).
-SUMMARY: list[str] = []
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
