@@ -46,6 +46,18 @@ def _task_hints(tracker: Tracker) -> dict[str, Any]:
     return hints
 
 
+def _order_id_before_this_turn(tracker: Tracker) -> str | None:
+    """The order number the conversation had before the latest message."""
+    seen_latest_message = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_latest_message = True
+        elif seen_latest_message and event.get("event") == "slot" and event.get("name") == "order_id":
+            value = event.get("value")
+            return str(value) if value else None
+    return None
+
+
 class ValidateOrderForm(FormValidationAction):
     """Validates the order form's slots and decides which ones it needs."""
 
@@ -92,6 +104,12 @@ class ValidateOrderForm(FormValidationAction):
         domain: dict[str, Any],
     ) -> dict[str, Any]:
         """Accepts a well-formed order number the shop knows."""
+        asked = tracker.get_slot("requested_slot")
+        previous = _order_id_before_this_turn(tracker)
+        if asked not in (None, "order_id") and previous:
+            # A number inside an address or a reason (a phone number, say)
+            # is not a new order: the form asked about something else.
+            return {"order_id": previous}
         order_id = find_order_id(str(value)) if value else None
         if order_id is None:
             intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")

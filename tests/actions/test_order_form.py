@@ -111,3 +111,22 @@ async def test_a_shop_outage_keeps_the_number_for_the_task_to_report(use_shop) -
     _, slots = await validate(seed.ORDER_SHIPPED, task="track")
     assert slots["order_id"] == seed.ORDER_SHIPPED
     assert slots["order_status"] is None
+
+
+async def test_a_phone_number_in_the_address_is_not_a_new_order(shop) -> None:
+    history = [{"event": "slot", "name": "order_id", "value": seed.ORDER_PAID}]
+    dispatcher = CollectingDispatcher()
+    text = "上海市徐汇区漕溪北路88号 张三 13800000000"
+    tracker = make_tracker(
+        text=text,
+        intent="inform_order_id",
+        slots={"task": "change_address", "order_status": "paid", "requested_slot": "new_address"},
+        set_this_turn={"order_id": "13800000000", "new_address": text},
+        history=history,
+        active_loop="order_form",
+    )
+    slots = slot_events(await ValidateOrderForm().run(dispatcher, tracker, DOMAIN))
+    assert slots["order_id"] == seed.ORDER_PAID
+    assert slots["new_address"] == text
+    assert slots["requested_slot"] is None
+    assert responses(dispatcher) == []
