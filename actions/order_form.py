@@ -52,7 +52,10 @@ def _order_id_before_this_turn(tracker: Tracker) -> str | None:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             seen_latest_message = True
-        elif seen_latest_message and event.get("event") == "slot" and event.get("name") == "order_id":
+        elif seen_latest_message and (event.get("event"), event.get("name")) == (
+            "slot",
+            "order_id",
+        ):
             value = event.get("value")
             return str(value) if value else None
     return None

@@ -29,9 +29,25 @@ def _train_nlu(config: Path, out: Path, nlu: Path) -> float:
     started = time.monotonic()
     rasa = os.path.join(os.path.dirname(sys.executable), "rasa")
     subprocess.run(
-        [rasa, "train", "nlu", "--config", str(config), "--domain", "domain.yml",
-         "--nlu", str(nlu), "--out", str(out), "--fixed-model-name", "nlu"],
-        cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            rasa,
+            "train",
+            "nlu",
+            "--config",
+            str(config),
+            "--domain",
+            "domain.yml",
+            "--nlu",
+            str(nlu),
+            "--out",
+            str(out),
+            "--fixed-model-name",
+            "nlu",
+        ],
+        cwd=PROJECT_ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     return time.monotonic() - started
 

@@ -37,21 +37,30 @@ def running_stack(**extra_env: str) -> Iterator[RunningStack]:
     ensure_model()
     with tempfile.TemporaryDirectory() as tmp:
         var_dir = Path(tmp)
-        ports = {"DEMO_SHOP_PORT": free_port(), "ACTIONS_PORT": free_port(), "RASA_PORT": free_port()}
+        ports = {
+            "DEMO_SHOP_PORT": free_port(),
+            "ACTIONS_PORT": free_port(),
+            "RASA_PORT": free_port(),
+        }
         shop_url = f"http://127.0.0.1:{ports['DEMO_SHOP_PORT']}"
         env = base_env(
             var_dir, SHOP_API_URL=shop_url, **{k: str(v) for k, v in ports.items()}, **extra_env
         )
         processes = [Process(n, env, var_dir / f"{n}.log") for n in ("shop", "actions", "rasa")]
         rasa_url = f"http://127.0.0.1:{ports['RASA_PORT']}"
-        urls = [f"{shop_url}/health", f"http://127.0.0.1:{ports['ACTIONS_PORT']}/health", f"{rasa_url}/status"]
+        urls = [
+            f"{shop_url}/health",
+            f"http://127.0.0.1:{ports['ACTIONS_PORT']}/health",
+            f"{rasa_url}/status",
+        ]
         try:
             for process in processes:
                 process.start()
-            for process, url in zip(processes, urls):
+            for process, url in zip(processes, urls, strict=True):
                 wait_until(
-                    lambda p=process, u=url: (p.assert_running() is None)
-                    and httpx.get(u, timeout=2).status_code == 200,
+                    lambda p=process, u=url: (
+                        (p.assert_running() is None) and httpx.get(u, timeout=2).status_code == 200
+                    ),
                     timeout_s=300,
                     what=process.name,
                 )

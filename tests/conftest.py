@@ -34,7 +34,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     ports = {"DEMO_SHOP_PORT": free_port(), "ACTIONS_PORT": free_port(), "RASA_PORT": free_port()}
     shop_url = f"http://127.0.0.1:{ports['DEMO_SHOP_PORT']}"
     env = base_env(var_dir, SHOP_API_URL=shop_url, **{k: str(v) for k, v in ports.items()})
-    processes = [Process(name, env, var_dir / f"{name}.log") for name in ("shop", "actions", "rasa")]
+    processes = [
+        Process(name, env, var_dir / f"{name}.log") for name in ("shop", "actions", "rasa")
+    ]
     stack = Stack(
         shop_url=shop_url,
         actions_url=f"http://127.0.0.1:{ports['ACTIONS_PORT']}",
@@ -51,7 +53,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
         wait_until(lambda: ready(f"{shop_url}/health", processes[0]), timeout_s=60, what="shop")
         wait_until(
-            lambda: ready(f"{stack.actions_url}/health", processes[1]), timeout_s=120, what="actions"
+            lambda: ready(f"{stack.actions_url}/health", processes[1]),
+            timeout_s=120,
+            what="actions",
         )
         wait_until(
             lambda: ready(f"{stack.rasa_url}/status", processes[2]),

@@ -23,16 +23,16 @@ DOMAIN = load_domain()
 )
 async def test_handoff_records_why_and_pauses(text: str, intent: str, reason: str) -> None:
     dispatcher = CollectingDispatcher()
-    events = await ActionHandoff().run(
-        dispatcher, make_tracker(text=text, intent=intent), DOMAIN
-    )
+    events = await ActionHandoff().run(dispatcher, make_tracker(text=text, intent=intent), DOMAIN)
     assert responses(dispatcher) == ["utter_handoff"]
     assert slot_events(events)["handoff_reason"] == reason
     assert events[-1]["event"] == "pause"
 
 
 async def test_asking_for_a_human_after_an_outage_names_the_outage() -> None:
-    history = [{"event": "bot", "text": "…", "metadata": {"utter_action": "utter_shop_unavailable"}}]
+    history = [
+        {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_shop_unavailable"}}
+    ]
     tracker = make_tracker(text="人工", intent="request_human", history=history)
     events = await ActionHandoff().run(CollectingDispatcher(), tracker, DOMAIN)
     assert slot_events(events)["handoff_reason"] == "shop_unavailable"
@@ -97,6 +97,8 @@ async def test_a_misunderstanding_after_an_understood_turn_starts_over() -> None
 async def test_language_slot_follows_each_message() -> None:
     action = ActionDetectLanguage()
     tracker = make_tracker(text="where is my parcel", slots={"language": "zh-Hans"})
-    assert slot_events(await action.run(CollectingDispatcher(), tracker, DOMAIN)) == {"language": "en"}
+    assert slot_events(await action.run(CollectingDispatcher(), tracker, DOMAIN)) == {
+        "language": "en"
+    }
     tracker = make_tracker(text="20241105001", slots={"language": "en"})
     assert await action.run(CollectingDispatcher(), tracker, DOMAIN) == []

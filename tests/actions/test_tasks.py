@@ -27,7 +27,12 @@ async def answer(action, pending: str, order_id: str, **slots):
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(
         intent="affirm",
-        slots={"pending_action": pending, "awaiting_confirmation": True, "order_id": order_id, **slots},
+        slots={
+            "pending_action": pending,
+            "awaiting_confirmation": True,
+            "order_id": order_id,
+            **slots,
+        },
     )
     events = await action.run(dispatcher, tracker, DOMAIN)
     return dispatcher, events
@@ -64,7 +69,10 @@ async def test_tracking_an_unshipped_order_says_so(shop) -> None:
 async def test_cancel_asks_first_then_cancels_in_the_shop(shop: httpx.Client) -> None:
     dispatcher, events = await run_task("cancel", seed.ORDER_PAID)
     assert responses(dispatcher) == ["utter_confirm_cancel"]
-    assert slot_events(events).items() >= {"awaiting_confirmation": True, "pending_action": "cancel"}.items()
+    assert (
+        slot_events(events).items()
+        >= {"awaiting_confirmation": True, "pending_action": "cancel"}.items()
+    )
     assert shop.get(f"/orders/{seed.ORDER_PAID}").json()["status"] == "paid"
 
     dispatcher, events = await answer(ActionConfirmPending(), "cancel", seed.ORDER_PAID)
@@ -106,7 +114,9 @@ async def test_address_change_asks_first_then_changes_it(shop: httpx.Client) -> 
 
 
 async def test_address_change_is_refused_once_shipped(shop: httpx.Client) -> None:
-    dispatcher, _ = await run_task("change_address", seed.ORDER_SHIPPED_JD, new_address="北京市海淀区1号")
+    dispatcher, _ = await run_task(
+        "change_address", seed.ORDER_SHIPPED_JD, new_address="北京市海淀区1号"
+    )
     assert responses(dispatcher) == ["utter_address_locked"]
 
 
@@ -184,11 +194,14 @@ async def test_a_shop_that_is_down_is_said_plainly_and_a_human_offered(use_shop,
             use_shop(url)
             dispatcher, events = await run_task("track", seed.ORDER_SHIPPED)
     assert responses(dispatcher) == ["utter_shop_unavailable"]
-    assert slot_events(events).items() >= {
-        "awaiting_confirmation": True,
-        "pending_action": "handoff",
-        "handoff_reason": "shop_unavailable",
-    }.items()
+    assert (
+        slot_events(events).items()
+        >= {
+            "awaiting_confirmation": True,
+            "pending_action": "handoff",
+            "handoff_reason": "shop_unavailable",
+        }.items()
+    )
 
 
 async def test_a_shop_that_hangs_times_out(use_shop) -> None:

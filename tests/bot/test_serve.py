@@ -22,7 +22,9 @@ from bot import settings
 from bot.serve import rasa_command, rasa_environment
 
 ROOT = Path(__file__).resolve().parents[2]
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 

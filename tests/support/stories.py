@@ -59,7 +59,7 @@ def load_stories(path: Path) -> list[Story]:
                 steps.append(Step("action", step["action"]))
             elif "slot_was_set" in step:
                 for slot in step["slot_was_set"]:
-                    (name, value), = slot.items()
+                    ((name, value),) = slot.items()
                     steps.append(Step("slot", name, value))
         stories.append(Story(raw["story"], steps))
     return stories
