@@ -86,4 +86,7 @@ class SensitiveTopicPolicy(Policy):
         just_heard_customer = tracker.latest_action_name == ACTION_LISTEN_NAME
         if just_heard_customer and detect_sensitive_topic(tracker.latest_message.text):
             probabilities[domain.index_for_action(HANDOFF_ACTION)] = 1.0
+            # Rasa lets a form's happy path ("no user prediction") overrule
+            # everything else; a sensitive message must overrule the form.
+            return self._prediction(probabilities, is_no_user_prediction=True)
         return self._prediction(probabilities)
