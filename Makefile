@@ -4,8 +4,9 @@ SHELL := /bin/bash
 
 VENV := .venv
 PY := $(VENV)/bin/python
-# Rasa 3.6 runs on Python 3.10: take python3.10 from PATH, else pyenv's.
-PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || ls -d $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1)
+# Rasa 3.6 runs on Python 3.10: the first python3.10 that really runs (pyenv's
+# versions first; a pyenv shim on PATH may exist without working).
+PYTHON310 ?= $(shell for p in $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10 2>/dev/null) $$(command -v python3.10); do "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && echo "$$p" && break; done)
 STAMP := $(VENV)/.installed
 
 .PHONY: help install browser model run test eval lint lock clean
