@@ -12,7 +12,6 @@ and can be told to answer 429 with ``retry_after`` for the next N calls.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,11 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.support.servers import serve_in_thread
 
 # Parameters the Bot API takes as JSON-serialised objects inside form fields.
 _JSON_PARAMETERS = {
@@ -215,22 +215,6 @@ def create_app(api: TelegramApi) -> Starlette:
 def running_telegram_api(token: str) -> Iterator[TelegramApi]:
     """Runs the stand-in under uvicorn in a thread; yields it with ``base_url`` set."""
     api = TelegramApi(token=token)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    api.base_url = f"http://127.0.0.1:{port}"
-    config = uvicorn.Config(create_app(api), log_level="warning", lifespan="off", ws="none")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the stand-in Bot API did not start")
-            time.sleep(0.02)
+    with serve_in_thread(create_app(api), what="the stand-in Bot API", lifespan="off") as url:
+        api.base_url = url
         yield api
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        listener.close()

@@ -13,7 +13,6 @@ import hashlib
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 from collections import deque
@@ -23,12 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from wechatpy.crypto import WeChatCrypto
+
+from tests.support.servers import serve_in_thread
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "wechat"
 
@@ -147,23 +147,9 @@ def running_wechat_api(
 ) -> Iterator[WeChatApi]:
     """Runs the stand-in under uvicorn in a thread; ``api.url`` is its base URL."""
     api = WeChatApi(app_id, app_secret)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    api.url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(api.app, log_level="warning", ws="none"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the WeChat stand-in did not start")
-            time.sleep(0.02)
+    with serve_in_thread(api.app, what="the WeChat stand-in") as url:
+        api.url = url
         yield api
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        listener.close()
 
 
 def push(name: str, **fields: str) -> str:
