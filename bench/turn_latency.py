@@ -17,7 +17,7 @@ import uuid
 
 import httpx
 
-from bench.stack import rss_mib, running_stack
+from bench.stack import benchmark_stack, rss_mib
 
 SCRIPT = (
     "你好",
@@ -72,7 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=40)
     args = parser.parse_args()
-    with running_stack() as stack:
+    with benchmark_stack() as stack:
         # Warm up: the first parse builds TensorFlow graphs.
         asyncio.run(measure(stack.rasa_url, 1, 2))
         rows = [(c, asyncio.run(measure(stack.rasa_url, c, args.conversations))) for c in (1, 8)]

@@ -19,7 +19,7 @@ import pytest
 
 from bot.models import current_model_path
 from connectors.telegram import SECRET_HEADER
-from tests.support.processes import Process, base_env, free_port, wait_until
+from tests.support.processes import running_stack
 from tests.support.telegram_api import TelegramApi, running_telegram_api
 
 pytestmark = pytest.mark.stack
@@ -28,7 +28,6 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "telegram"
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 SECRET = "s3cret-token_for-telegram-tests"
 WEBHOOK_URL = "https://shop.example/webhooks/telegram/webhook"
-RASA_START_TIMEOUT_S = 300
 
 
 @dataclass(frozen=True)
@@ -43,38 +42,17 @@ def telegram_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Telegra
     if not current_model_path().exists():
         pytest.skip("no trained model at models/current.tar.gz (run `make model`)")
     var_dir = tmp_path_factory.mktemp("telegram-stack")
-    ports = {"DEMO_SHOP_PORT": free_port(), "ACTIONS_PORT": free_port(), "RASA_PORT": free_port()}
-    shop_url = f"http://127.0.0.1:{ports['DEMO_SHOP_PORT']}"
-    rasa_url = f"http://127.0.0.1:{ports['RASA_PORT']}"
-    with running_telegram_api(TOKEN) as api:
-        env = base_env(
+    with (
+        running_telegram_api(TOKEN) as api,
+        running_stack(
             var_dir,
-            SHOP_API_URL=shop_url,
             TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_SECRET_TOKEN=SECRET,
             TELEGRAM_WEBHOOK_URL=WEBHOOK_URL,
             TELEGRAM_API_BASE_URL=api.base_url,
-            **{name: str(port) for name, port in ports.items()},
-        )
-        processes = [
-            Process(name, env, var_dir / f"{name}.log") for name in ("shop", "actions", "rasa")
-        ]
-        checks = [f"{shop_url}/health", f"http://127.0.0.1:{ports['ACTIONS_PORT']}/health"]
-        checks.append(f"{rasa_url}/status")
-        try:
-            for process in processes:
-                process.start()
-            for process, url in zip(processes, checks, strict=True):
-
-                def ready(url: str = url, process: Process = process) -> bool:
-                    process.assert_running()
-                    return httpx.get(url, timeout=2).status_code == 200
-
-                wait_until(ready, timeout_s=RASA_START_TIMEOUT_S, what=process.name)
-            yield TelegramStack(api=api, rasa_url=rasa_url)
-        finally:
-            for process in reversed(processes):
-                process.stop()
+        ) as stack,
+    ):
+        yield TelegramStack(api=api, rasa_url=stack.rasa_url)
 
 
 def test_start_in_english_gets_rasas_english_welcome(telegram_stack: TelegramStack) -> None:

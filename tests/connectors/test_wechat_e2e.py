@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from bot.models import current_model_path
-from tests.support.processes import PROJECT_ROOT, Process, base_env, free_port, wait_until
+from tests.support.processes import PROJECT_ROOT, running_stack
 from tests.support.wechat_api import WeChatApi, push, running_wechat_api, signed_query
 
 pytestmark = pytest.mark.stack
@@ -25,7 +25,6 @@ pytestmark = pytest.mark.stack
 TOKEN = "shopassistante2e"
 APP_ID = "wx00e2e00000000000"
 APP_SECRET = "e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0"
-RASA_START_TIMEOUT_S = 240
 
 
 def _bot_texts() -> set[str]:
@@ -45,40 +44,17 @@ def wechat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     if not Path(current_model_path()).exists():
         pytest.skip("no trained model at models/current.tar.gz (make model)")
     var_dir = tmp_path_factory.mktemp("wechat-stack")
-    ports = {"DEMO_SHOP_PORT": free_port(), "ACTIONS_PORT": free_port(), "RASA_PORT": free_port()}
-    with running_wechat_api(app_id=APP_ID, app_secret=APP_SECRET) as api:
-        env = base_env(
+    with (
+        running_wechat_api(app_id=APP_ID, app_secret=APP_SECRET) as api,
+        running_stack(
             var_dir,
-            SHOP_API_URL=f"http://127.0.0.1:{ports['DEMO_SHOP_PORT']}",
             WECHAT_TOKEN=TOKEN,
             WECHAT_APP_ID=APP_ID,
             WECHAT_APP_SECRET=APP_SECRET,
             WECHAT_API_BASE_URL=api.url,
-            **{name: str(port) for name, port in ports.items()},
-        )
-        env.pop("WECHAT_AES_KEY", None)
-        processes = [
-            Process(name, env, var_dir / f"{name}.log") for name in ("shop", "actions", "rasa")
-        ]
-        urls = [
-            f"http://127.0.0.1:{ports['DEMO_SHOP_PORT']}/health",
-            f"http://127.0.0.1:{ports['ACTIONS_PORT']}/health",
-            f"http://127.0.0.1:{ports['RASA_PORT']}/status",
-        ]
-        try:
-            for process in processes:
-                process.start()
-            for process, url in zip(processes, urls, strict=True):
-
-                def ready(process: Process = process, url: str = url) -> bool:
-                    process.assert_running()
-                    return httpx.get(url, timeout=2).status_code == 200
-
-                wait_until(ready, timeout_s=RASA_START_TIMEOUT_S, what=process.name)
-            yield f"http://127.0.0.1:{ports['RASA_PORT']}", api
-        finally:
-            for process in reversed(processes):
-                process.stop()
+        ) as stack,
+    ):
+        yield stack.rasa_url, api
 
 
 def test_a_text_message_gets_a_real_bot_reply(wechat_stack: tuple[str, WeChatApi]) -> None:

@@ -7,7 +7,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,9 +78,69 @@ class Process:
 
 def base_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     """The environment of a test stack: no user .env, everything under ``var_dir``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHOP_", "RASA_"))}
+    inherited = ("SHOP_", "RASA_", "WECHAT_", "TELEGRAM_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     env |= {"BOT_VAR_DIR": str(var_dir), "BOT_IGNORE_DOTENV": "1", "PYTHONUNBUFFERED": "1"}
     env |= overrides
     return env
+
+
+STACK_START_TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A running stack: its URLs, its folder and its processes."""
+
+    shop_url: str
+    actions_url: str
+    rasa_url: str
+    var_dir: Path
+    processes: list[Process]
+
+
+@contextmanager
+def running_stack(var_dir: Path, **settings: str) -> Iterator[Stack]:
+    """Demo shop, action server and Rasa on free ports, with extra ``settings``.
+
+    The shop starts on a fresh database under ``var_dir``; the processes stop
+    when the block ends. Rasa serves ``models/current.tar.gz``.
+    """
+    ports = {"DEMO_SHOP_PORT": free_port(), "ACTIONS_PORT": free_port(), "RASA_PORT": free_port()}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    env = base_env(
+        var_dir,
+        SHOP_API_URL=urls["DEMO_SHOP_PORT"],
+        **{name: str(port) for name, port in ports.items()},
+        **settings,
+    )
+    processes = [
+        Process(name, env, var_dir / f"{name}.log") for name in ("shop", "actions", "rasa")
+    ]
+    health = [
+        f"{urls['DEMO_SHOP_PORT']}/health",
+        f"{urls['ACTIONS_PORT']}/health",
+        f"{urls['RASA_PORT']}/status",
+    ]
+    try:
+        for process in processes:
+            process.start()
+        for process, url in zip(processes, health, strict=True):
+
+            def ready(process: Process = process, url: str = url) -> bool:
+                process.assert_running()
+                return httpx.get(url, timeout=2).status_code == 200
+
+            wait_until(ready, timeout_s=STACK_START_TIMEOUT_S, what=process.name)
+        yield Stack(
+            shop_url=urls["DEMO_SHOP_PORT"],
+            actions_url=urls["ACTIONS_PORT"],
+            rasa_url=urls["RASA_PORT"],
+            var_dir=var_dir,
+            processes=processes,
+        )
+    finally:
+        for process in reversed(processes):
+            process.stop()
