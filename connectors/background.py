@@ -37,3 +37,6 @@ class BackgroundTasks:
         """Waits for every task still running (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
