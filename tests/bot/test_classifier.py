@@ -1,0 +1,138 @@
+"""The linear intent classifier: training, FAQ selection, storage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.classifier import LinearIntentClassifier
+from bot.nlu import ChineseTokenizer
+
+EXAMPLES = {
+    "track_shipment": [
+        "我的快递到哪了",
+        "物流到哪里了",
+        "where is my parcel",
+        "包裹到哪了呀",
+        "tracking please",
+        "快遞到哪裡了",
+        "has my package shipped yet",
+    ],
+    "greet": ["你好", "在吗", "hi", "hello there", "亲 在不在", "哈囉", "hey"],
+    "faq/shipping_fee": [
+        "运费多少",
+        "包邮吗",
+        "how much is shipping",
+        "邮费怎么算",
+        "is delivery free",
+        "運費多少錢",
+        "满多少包邮",
+    ],
+    "faq/invoice": [
+        "能开发票吗",
+        "怎么开票",
+        "can i get an invoice",
+        "发票怎么申请",
+        "vat invoice please",
+        "可以開發票嗎",
+        "电子发票有吗",
+    ],
+}
+
+
+def _message(text: str, tokenizer: ChineseTokenizer, intent: str | None = None) -> Message:
+    data: dict[str, str] = {"text": text}
+    if intent:
+        parent, _, key = intent.partition("/")
+        data["intent"] = parent
+        if key:
+            data["intent_response_key"] = intent
+    message = Message(data)
+    tokenizer.process([message])
+    return message
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalModelStorage:
+    return LocalModelStorage(tmp_path)
+
+
+@pytest.fixture
+def tokenizer(storage: LocalModelStorage) -> ChineseTokenizer:
+    return ChineseTokenizer(ChineseTokenizer.get_default_config(), storage, Resource("tok"))
+
+
+@pytest.fixture
+def trained(storage: LocalModelStorage, tokenizer: ChineseTokenizer) -> LinearIntentClassifier:
+    examples = [
+        _message(text, tokenizer, intent) for intent, texts in EXAMPLES.items() for text in texts
+    ]
+    responses = {"utter_faq/shipping_fee": [{"text": "满 99 元包邮"}]}
+    classifier = LinearIntentClassifier.create(
+        {"calibration_folds": 3},
+        storage,
+        Resource("linear"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
+    classifier.train(TrainingData(training_examples=examples, responses=responses))
+    return classifier
+
+
+def test_predicts_plain_intents_with_a_ranking_of_parent_intents(
+    trained: LinearIntentClassifier, tokenizer: ChineseTokenizer
+) -> None:
+    message = _message("我的包裹到哪里了", tokenizer)
+    trained.process([message])
+    assert message.get("intent")["name"] == "track_shipment"
+    names = [entry["name"] for entry in message.get("intent_ranking")]
+    assert set(names) == {"track_shipment", "greet", "faq"}
+    confidences = [entry["confidence"] for entry in message.get("intent_ranking")]
+    assert confidences == sorted(confidences, reverse=True)
+    assert sum(confidences) == pytest.approx(1.0)
+
+
+def test_faq_keys_are_published_like_a_response_selector(
+    trained: LinearIntentClassifier, tokenizer: ChineseTokenizer
+) -> None:
+    message = _message("運費怎麼算", tokenizer)
+    trained.process([message])
+    assert message.get("intent")["name"] == "faq"
+    selection = message.get("response_selector")
+    assert selection["all_retrieval_intents"] == ["faq"]
+    response = selection["faq"]["response"]
+    assert response["intent_response_key"] == "faq/shipping_fee"
+    assert response["utter_action"] == "utter_faq/shipping_fee"
+    assert response["responses"] == [{"text": "满 99 元包邮"}]
+    ranking = selection["faq"]["ranking"]
+    assert ranking[0]["intent_response_key"] == "faq/shipping_fee"
+    assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0)
+
+
+def test_a_stored_model_loads_and_predicts_the_same(
+    trained: LinearIntentClassifier, storage: LocalModelStorage, tokenizer: ChineseTokenizer
+) -> None:
+    loaded = LinearIntentClassifier.load(
+        {}, storage, Resource("linear"), ExecutionContext(GraphSchema({}), "test")
+    )
+    for text in ("hello", "发票能开吗", "where's my package"):
+        before, after = _message(text, tokenizer), _message(text, tokenizer)
+        trained.process([before])
+        loaded.process([after])
+        assert before.get("intent") == after.get("intent")
+
+
+def test_an_untrained_classifier_leaves_messages_alone(
+    storage: LocalModelStorage, tokenizer: ChineseTokenizer
+) -> None:
+    classifier = LinearIntentClassifier.load(
+        {}, storage, Resource("missing"), ExecutionContext(GraphSchema({}), "test")
+    )
+    message = _message("你好", tokenizer)
+    classifier.process([message])
+    assert message.get("intent") is None
