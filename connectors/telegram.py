@@ -5,6 +5,9 @@ channel, which calls ``getMe`` on every webhook to "verify" it. Here the bot
 is built once, initialised once at server start (one ``getMe``), and, when
 ``webhook_url`` is set, registers the webhook with its ``secret_token``.
 
+The handoff service sends agents' replies through the same output with
+``POST /webhooks/telegram/outbound`` (see :mod:`connectors.outbound`).
+
 The webhook (``POST /webhooks/telegram/webhook``) checks Telegram's
 ``X-Telegram-Bot-Api-Secret-Token`` header in constant time (403), limits
 the body (413), parses it (400), claims the ``update_id`` so retries are
@@ -34,10 +37,19 @@ from telegram.error import InvalidToken, TelegramError
 from bot import settings
 from connectors.background import BackgroundTasks
 from connectors.dedupe import SeenMessages, seen_messages_from_settings
+from connectors.outbound import (
+    MalformedOutbound,
+    Outbound,
+    SendRefused,
+    add_outbound_route,
+    feed,
+    replayed_message,
+)
 from connectors.telegram_errors import (
     MalformedUpdate,
     TelegramConfigError,
     TelegramConnectorError,
+    UnknownRecipient,
 )
 from connectors.telegram_parse import Inbound, InboundKind, parse_update
 from connectors.telegram_send import (
@@ -270,7 +282,22 @@ class TelegramInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             return await self._receive(request, on_new_message)
 
+        def replay(message: Outbound) -> None:
+            self.background.start(
+                feed(on_new_message, replayed_message(message, self._output, self.name())),
+                name=f"telegram-replay-{message.recipient_id}",
+            )
+
+        add_outbound_route(webhook, channel=self.name(), send=self._send_outbound, replay=replay)
         return webhook
+
+    async def _send_outbound(self, message: Outbound) -> None:
+        try:
+            await self._output.deliver(message.recipient_id, message.text or "", message.buttons)
+        except UnknownRecipient as error:
+            raise MalformedOutbound(str(error)) from error
+        except TelegramConnectorError as error:
+            raise SendRefused(str(error)) from error
 
     async def _receive(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -322,7 +349,13 @@ class TelegramInput(InputChannel):
             reply = unsupported_reply(inbound.language_code)
             await self._output.send_text_message(inbound.conversation_id, reply)
             return
-        await self._sender.show_typing(inbound.chat_id)
+        # Not awaited: the indicator goes out while Rasa thinks, instead of
+        # delaying every answer by a Bot API round trip. One loop turn lets it
+        # take the chat's lock before Rasa can reply, so it still comes first.
+        self.background.start(
+            self._sender.show_typing(inbound.chat_id), name=f"telegram-typing-{inbound.update_id}"
+        )
+        await asyncio.sleep(0)
         await on_new_message(
             UserMessage(
                 inbound.text,

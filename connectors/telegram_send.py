@@ -196,11 +196,16 @@ class TelegramSender:
             logger.exception("could not answer callback query %s", callback_query_id)
 
     async def show_typing(self, chat_id: int) -> None:
-        """Shows "typing…" while Rasa thinks; one try, failures only logged."""
-        try:
-            await self._bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
-        except TelegramError as error:
-            logger.warning("sendChatAction to %s failed: %s", chat_id, error)
+        """Shows "typing…" while Rasa thinks; one try, failures only logged.
+
+        Holds the chat's lock like a send, so a reply queued behind it never
+        arrives before the indicator (which would then linger after it).
+        """
+        async with self._locks.hold(chat_id):
+            try:
+                await self._bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
+            except TelegramError as error:
+                logger.warning("sendChatAction to %s failed: %s", chat_id, error)
 
     async def _with_retries(self, call: Callable[[], Awaitable[T]], *, what: str) -> T:
         for attempt in range(1, self._max_attempts + 1):

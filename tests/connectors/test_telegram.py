@@ -128,6 +128,9 @@ async def test_text_reaches_rasa_and_the_reply_reaches_the_chat(
     assert message.metadata == {"language_code": "en"}
     assert api.sent_texts(1111111) == ["echo: Where is my order 20241105001?"]
     assert [call.params["action"] for call in api.calls("sendChatAction")] == ["typing"]
+    # The indicator is sent alongside Rasa's work, yet never after the reply.
+    chat_calls = [call.method for call in api.calls() if call.method != "getMe"]
+    assert chat_calls == ["sendChatAction", "sendMessage"]
 
 
 async def test_the_webhook_acknowledges_before_the_assistant_answers(

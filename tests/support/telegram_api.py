@@ -7,6 +7,7 @@ form data, nested objects JSON-encoded; file uploads are not needed here), and a
 "description": ...}``. It knows getMe, sendMessage, answerCallbackQuery,
 setWebhook, deleteWebhook and sendChatAction, records every call in order,
 and can be told to answer 429 with ``retry_after`` for the next N calls.
+Listeners (benchmarks) are told of each call as it is recorded.
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ class TelegramApi:
     _failures: list[tuple[str | None, int]] = field(default_factory=list)
     _lock: threading.Condition = field(default_factory=threading.Condition)
     _message_ids: int = 0
+    _listeners: list[Callable[[ApiCall], None]] = field(default_factory=list)
+
+    def listen(self, listener: Callable[[ApiCall], None]) -> None:
+        """Calls ``listener`` with every call once recorded (in the server's thread)."""
+        self._listeners.append(listener)
 
     @property
     def bot_id(self) -> int:
@@ -113,9 +119,12 @@ class TelegramApi:
                 self._lock.wait(min(left, 0.2))
 
     def _record(self, method: str, params: dict[str, Any], status: int) -> None:
+        call = ApiCall(method, params, status, time.monotonic())
         with self._lock:
-            self._calls.append(ApiCall(method, params, status, time.monotonic()))
+            self._calls.append(call)
             self._lock.notify_all()
+        for listener in self._listeners:
+            listener(call)
 
     def _take_failure(self, method: str) -> int | None:
         with self._lock:

@@ -1,0 +1,253 @@
+"""Bot-reply latency and throughput through each connector, against Rasa's REST channel.
+
+One stack (demo shop, action server, Rasa on the current model) with REST,
+Telegram, WeChat and web chat all switched on, Telegram and WeChat pointed
+at local stand-ins of their APIs. The same five-turn conversation
+(greeting, order status with a demo-shop order number, an FAQ, an English
+order question, an out-of-scope question) is played through every channel,
+each conversation under a fresh id, 1 and 16 at a time. Channels take turns
+in rounds, in a rotating order, so the machine's noise falls on all of them;
+a warm-up round comes first. See :mod:`bench.channels` for what a turn's
+latency is on each channel.
+
+    .venv/bin/python -m bench.connector_latency [--rounds 10 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench.channels import (
+    Channel,
+    Conversation,
+    RestChannel,
+    TelegramChannel,
+    WebChatChannel,
+    WeChatChannel,
+    replies_per_turn,
+)
+from bench.stack import benchmark_stack
+from bench.turn_latency import percentile
+from tests.support.telegram_api import TelegramApi, running_telegram_api
+from tests.support.wechat_api import WeChatApi, running_wechat_api
+
+SCRIPT = (
+    "你好",
+    "订单20241105001到哪了",
+    "一般几天发货",
+    "where is my order JD8823412399",
+    "明天天气怎么样",
+)
+CONCURRENCY = (1, 16)
+# Rounds per concurrency: 6 x 2 conversations x 5 turns = 60 turns per channel
+# at 1; 2 x 16 x 5 = 160 at 16 (about 9 minutes in all on 2 busy cores).
+ROUNDS = (6, 2)
+# Replies still on their way after the last turn would mean a turn ended early.
+LATE_REPLY_GRACE_S = 2.0
+
+TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+TELEGRAM_SECRET = "bench-secret-token-0123456789"
+WECHAT_TOKEN = "shopassistantbench"
+WECHAT_APP_ID = "wx00bench000000000"
+WECHAT_APP_SECRET = "bench0bench0bench0bench0bench000"
+
+
+@dataclass
+class Measured:
+    """One channel at one concurrency: every turn's latency and the time spent."""
+
+    latencies_s: list[float] = field(default_factory=list)
+    busy_s: float = 0.0
+    unanswered: int = 0
+    by_turn: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+    def summary(self) -> dict[str, float]:
+        """n, p50 and p99 in ms, and turns per second of the channel's own batches."""
+        ms = [s * 1000 for s in self.latencies_s]
+        return {
+            "n": len(ms),
+            "p50": statistics.median(ms),
+            "p99": percentile(ms, 99),
+            "tps": len(ms) / self.busy_s,
+            "unanswered": self.unanswered,
+            **{f"turn{i}": statistics.median(t) * 1000 for i, t in self.by_turn.items()},
+        }
+
+
+async def _batch(
+    channel: Channel, expected: Sequence[int], conversations: int, concurrency: int, into: Measured
+) -> list[Conversation]:
+    """Plays SCRIPT in ``conversations`` new conversations, ``concurrency`` at a time."""
+    opened = list(await asyncio.gather(*(channel.open() for _ in range(conversations))))
+    gate = asyncio.Semaphore(concurrency)
+
+    async def play(conversation: Conversation) -> None:
+        async with gate:
+            for turn, (text, replies) in enumerate(zip(SCRIPT, expected, strict=True)):
+                try:
+                    latency_s = await conversation.say(text, replies)
+                except TimeoutError as error:
+                    # Counted, not timed; the rest of this conversation is skipped,
+                    # since its later replies could not be told apart.
+                    print(f"  no answer: {channel.name} {error}", file=sys.stderr)
+                    into.unanswered += 1
+                    return
+                into.latencies_s.append(latency_s)
+                into.by_turn[turn].append(latency_s)
+
+    first = len(into.latencies_s)
+    started = time.monotonic()
+    await asyncio.gather(*(play(c) for c in opened))
+    elapsed = time.monotonic() - started
+    into.busy_s += elapsed
+    await asyncio.gather(*(c.close() for c in opened))
+    batch = into.latencies_s[first:] or [float("nan")]
+    print(
+        f"  {channel.name:<9} x{concurrency:<2} {len(batch)} turns in {elapsed:5.1f} s,"
+        f" median {statistics.median(batch) * 1000:5.0f} ms, max {max(batch) * 1000:5.0f} ms",
+        file=sys.stderr,
+        flush=True,
+    )
+    return opened
+
+
+def _rotated(channels: Sequence[Channel], by: int) -> list[Channel]:
+    by %= len(channels)
+    return [*channels[by:], *channels[:by]]
+
+
+async def measure(
+    rasa_url: str, telegram: TelegramApi, wechat: WeChatApi, rounds: Sequence[int]
+) -> dict[tuple[str, int], dict[str, float]]:
+    """Warms up, then plays the rounds; returns the summary per (channel, concurrency)."""
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=64)) as http:
+        channels: list[Channel] = [
+            RestChannel(http, rasa_url),
+            TelegramChannel(http, rasa_url, secret=TELEGRAM_SECRET, api=telegram),
+            WeChatChannel(http, rasa_url, token=WECHAT_TOKEN, api=wechat),
+            WebChatChannel(rasa_url),
+        ]
+        expected = await replies_per_turn(http, rasa_url, SCRIPT)
+        print(f"replies per turn (REST): {expected}", file=sys.stderr)
+        # Warm-up (TensorFlow graphs, the WeChat access token, connection pools):
+        # each channel alone, then all four at once, 16 conversations in all.
+        for channel in channels:
+            await _batch(channel, expected, 1, 1, Measured())
+        await asyncio.gather(*(_batch(c, expected, 4, 4, Measured()) for c in channels))
+        results: dict[tuple[str, int], Measured] = defaultdict(Measured)
+        played: list[tuple[Channel, Conversation]] = []
+        for concurrency, count in zip(CONCURRENCY, rounds, strict=True):
+            for round_no in range(count):
+                for channel in _rotated(channels, round_no):
+                    conversations = max(2, concurrency)
+                    into = results[channel.name, concurrency]
+                    done = await _batch(channel, expected, conversations, concurrency, into)
+                    played += [(channel, c) for c in done]
+                print(f"concurrency {concurrency}: round {round_no + 1}/{count}", file=sys.stderr)
+        await asyncio.sleep(LATE_REPLY_GRACE_S)
+        wrong = _wrong_reply_counts(played, sum(expected))
+    if wrong:
+        print(f"WARNING: not {sum(expected)} replies in: {wrong}", file=sys.stderr)
+    return {key: measured.summary() for key, measured in results.items()}
+
+
+def _wrong_reply_counts(played: list[tuple[Channel, Conversation]], expected: int) -> list[str]:
+    """Conversations that got more or fewer replies than REST gave the script.
+
+    More would mean a turn was counted as done before its last reply.
+    """
+    return [
+        f"{channel.name} {conversation.recipient}: {conversation.received()}"
+        for channel, conversation in played
+        if conversation.received() != expected
+    ]
+
+
+def table(results: dict[tuple[str, int], dict[str, float]]) -> str:
+    """The results as a markdown table, each connector's ratio to REST beside it."""
+    lines = [
+        "| channel | concurrent | turns | unanswered | p50 ms | p99 ms | turns/s "
+        "| p50 / REST | p99 / REST |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (name, concurrency), r in sorted(results.items(), key=lambda kv: kv[0][1]):
+        rest = results["REST", concurrency]
+        lines.append(
+            f"| {name} | {concurrency} | {r['n']:.0f} | {r['unanswered']:.0f} "
+            f"| {r['p50']:.0f} | {r['p99']:.0f} "
+            f"| {r['tps']:.2f} | {r['p50'] / rest['p50']:.2f} | {r['p99'] / rest['p99']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def turn_table(results: dict[tuple[str, int], dict[str, float]]) -> str:
+    """Median ms of each turn of the script, per channel and concurrency."""
+    lines = [
+        "| channel | concurrent | " + " | ".join(SCRIPT) + " |",
+        "|---|---|" + "---|" * len(SCRIPT),
+    ]
+    for (name, concurrency), r in sorted(results.items(), key=lambda kv: kv[0][1]):
+        turns = " | ".join(f"{r.get(f'turn{i}', float('nan')):.0f}" for i in range(len(SCRIPT)))
+        lines.append(f"| {name} | {concurrency} | {turns} |")
+    return "\n".join(lines)
+
+
+def _print_problems(var_dir: Path) -> None:
+    """The warnings and errors the stack logged, counted, for reading a bad run."""
+    for log in sorted(var_dir.glob("*.log")):
+        lines = log.read_text(errors="replace").splitlines()
+        problems = Counter(line[:160] for line in lines if " ERROR " in line or " WARNING " in line)
+        for line, count in problems.most_common(8):
+            print(f"{log.name}: {count} x {line}", file=sys.stderr)
+
+
+def main() -> None:
+    """Starts the stand-ins and the stack, measures, prints the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        nargs=len(CONCURRENCY),
+        default=ROUNDS,
+        metavar="N",
+        help=f"rounds at concurrency {' and '.join(map(str, CONCURRENCY))}",
+    )
+    args = parser.parse_args()
+    with (
+        running_telegram_api(TELEGRAM_TOKEN) as telegram,
+        running_wechat_api(app_id=WECHAT_APP_ID, app_secret=WECHAT_APP_SECRET) as wechat,
+        benchmark_stack(
+            TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+            TELEGRAM_SECRET_TOKEN=TELEGRAM_SECRET,
+            TELEGRAM_API_BASE_URL=telegram.base_url,
+            WECHAT_TOKEN=WECHAT_TOKEN,
+            WECHAT_APP_ID=WECHAT_APP_ID,
+            WECHAT_APP_SECRET=WECHAT_APP_SECRET,
+            WECHAT_API_BASE_URL=wechat.url,
+        ) as stack,
+    ):
+        started = time.monotonic()
+        try:
+            results = asyncio.run(measure(stack.rasa_url, telegram, wechat, args.rounds))
+        finally:
+            print(f"measured in {time.monotonic() - started:.0f} s", file=sys.stderr)
+            _print_problems(stack.var_dir)
+    print(table(results))
+    print()
+    print("Median ms per turn of the script:")
+    print()
+    print(turn_table(results))
+
+
+if __name__ == "__main__":
+    main()
