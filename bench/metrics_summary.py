@@ -1,0 +1,129 @@
+"""Time of the metrics summary (and each dashboard table) over 30 days, 1,000,000 messages.
+
+Seeds its own PostgreSQL database with SQL (125,000 conversations × 8 messages,
+every 10th handed off and resolved with a rating), times ``metrics.summary``
+and ``metrics.table`` over the whole 30 days, then drops the database.
+
+    .venv-handoff/bin/python -m bench.metrics_summary [--messages 1000000] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+from datetime import UTC, datetime
+
+import psycopg
+
+from handoff import db
+from handoff.services import metrics
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+DATABASE = "handoff_bench_metrics"
+FIRST = datetime(2026, 10, 1, tzinfo=UTC)
+DAYS = 30
+PER_CONVERSATION = 8
+
+SEED = """
+INSERT INTO conversations (id, channel, status, reason, team, urgent, context, wait_alerted,
+                           unread, csat_pending, csat_awaiting_comment, last_activity_at,
+                           created_at)
+SELECT 'telegram:' || n, (ARRAY['telegram','wechat','webchat'])[1 + n %% 3],
+       CASE WHEN n %% 10 = 0 THEN 'resolved' ELSE 'bot' END,
+       CASE WHEN n %% 10 = 0 THEN 'explicit_request' END,
+       CASE WHEN n %% 10 = 0 THEN 'billing' END, false, '{}', false, 0, false, false,
+       %(first)s::timestamptz + (n::bigint * %(span)s / %(count)s) * interval '1 second',
+       %(first)s::timestamptz + (n::bigint * %(span)s / %(count)s) * interval '1 second'
+FROM generate_series(1, %(count)s) AS n;
+
+INSERT INTO messages (conversation_id, role, text, private, intent, confidence, rasa_ts,
+                      created_at)
+SELECT 'telegram:' || n, CASE WHEN k %% 2 = 0 THEN 'customer' ELSE 'bot' END,
+       'message ' || (n %% 5000), false,
+       CASE WHEN k %% 2 = 0 THEN (ARRAY['greet','track_shipment','request_refund',
+            'nlu_fallback','faq','thank'])[1 + (n + k) %% 6] END,
+       CASE WHEN k %% 2 = 0 THEN 0.8 END,
+       extract(epoch FROM %(first)s::timestamptz)
+            + n::bigint * %(span)s / %(count)s + k * 20 + (k %% 2) * 0.4,
+       %(first)s::timestamptz + (n::bigint * %(span)s / %(count)s + k * 20 + (k %% 2) * 0.4)
+            * interval '1 second'
+FROM generate_series(1, %(count)s) AS n, generate_series(0, %(per)s - 1) AS k;
+
+INSERT INTO handoff_records (conversation_id, reason, team, urgent, started_at, assigned_at,
+                             first_response_at, ended_at, outcome)
+SELECT 'telegram:' || n, 'explicit_request', 'billing', false,
+       t + interval '70 seconds', t + interval '80 seconds', t + interval '100 seconds',
+       t + interval '400 seconds', 'resolved'
+FROM (SELECT n,
+             %(first)s::timestamptz + (n::bigint * %(span)s / %(count)s) * interval '1 second' AS t
+      FROM generate_series(10, %(count)s, 10) AS n) AS h;
+
+INSERT INTO csat_ratings (conversation_id, handoff_id, rating, comment, created_at)
+SELECT conversation_id, id, 1 + id %% 5, CASE WHEN id %% 7 = 0 THEN 'ok' END, ended_at
+FROM handoff_records;
+ANALYZE;
+"""
+
+
+def seed(url: str, messages: int) -> None:
+    """Creates, migrates and fills the benchmark database."""
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {DATABASE}")
+    db.migrate(url)
+    count = messages // PER_CONVERSATION
+    params = {"first": FIRST, "span": DAYS * 86400 - 400, "count": count, "per": PER_CONVERSATION}
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        for statement in filter(str.strip, SEED.split(";\n")):
+            conn.execute(statement, params)
+        conn.commit()
+
+
+async def measure(url: str, runs: int) -> dict[str, list[float]]:
+    """Seconds per run of the summary and of each table over the 30 days."""
+    engine = db.create_engine(url)
+    sessions = db.sessionmaker(engine)
+    where = metrics.parse_filter(timezone="Asia/Shanghai", first="2026-10-01", last="2026-10-30")
+    timings: dict[str, list[float]] = {}
+    try:
+        for _ in range(runs):
+            async with sessions() as session:
+                started = time.perf_counter()
+                found = await metrics.summary(session, where)
+                timings.setdefault("summary", []).append(time.perf_counter() - started)
+                for name in metrics.TABLES:
+                    started = time.perf_counter()
+                    await metrics.table(session, name, where)
+                    timings.setdefault(name, []).append(time.perf_counter() - started)
+        print({k: found[k] for k in ("conversations", "messages", "handoff_rate", "csat_average")})
+    finally:
+        await engine.dispose()
+    return timings
+
+
+def main() -> None:
+    """Seeds, measures, prints a Markdown table, drops the database."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    url = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    url += f"/{DATABASE}"
+    started = time.perf_counter()
+    seed(url, args.messages)
+    print(f"seeded {args.messages:,} messages in {time.perf_counter() - started:.1f} s")
+    try:
+        timings = asyncio.run(measure(url, args.runs))
+        print("| query | median s | max s |\n|---|---|---|")
+        for name, values in timings.items():
+            print(f"| {name} | {statistics.median(values):.3f} | {max(values):.3f} |")
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    main()

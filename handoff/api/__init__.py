@@ -1,0 +1,1 @@
+"""The JSON API, WebSocket and pages of the service."""

@@ -1,0 +1,261 @@
+"""The FastAPI application: lifespan-built services, routes, pages and error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from redis.asyncio import Redis
+
+from handoff import db
+from handoff.api.deps import CurrentAgent
+from handoff.api.routes import (
+    agents,
+    annotation_api,
+    auth,
+    canned,
+    conversations,
+    internal,
+    messages,
+    metrics,
+    pages,
+    trainers_page,
+    ws,
+)
+from handoff.api.state import Services
+from handoff.errors import Conflict, DeliveryError, Forbidden, InvalidInput, NotFound
+from handoff.events import EventBus, LiveHub
+from handoff.rasa_client import RasaClient
+from handoff.ratelimit import LoginLimiter, MemoryLoginLimiter, RedisLoginLimiter
+from handoff.security import Signer
+from handoff.services.agents import bootstrap_admin
+from handoff.services.conversations import ConversationService
+from handoff.settings import Settings
+from handoff.shop_client import ShopClient
+
+logger = logging.getLogger(__name__)
+
+# Event-broker batches may be larger than anything an agent sends.
+INTERNAL_BODY_FACTOR = 10
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self' ws: wss:; media-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def domain_intents(path: Path) -> list[str]:
+    """Intents of Rasa's ``domain.yml`` and its ``faq/<key>`` retrieval intents (or none)."""
+    if not path.is_file():
+        return []
+    domain = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    names: list[str] = []
+    for entry in domain.get("intents") or []:
+        name = entry if isinstance(entry, str) else next(iter(entry), None)
+        if isinstance(name, str):
+            names.append(name)
+    # Retrieval intents (faq/<key>) are named by their responses, utter_faq/<key>.
+    for response in domain.get("responses") or {}:
+        intent, slash, key = str(response).removeprefix("utter_").partition("/")
+        if slash and key and intent in names:
+            names.append(f"{intent}/{key}")
+    return sorted(set(names))
+
+
+def _limiter(settings: Settings, redis: Redis | None) -> LoginLimiter:
+    if redis is not None:
+        return RedisLoginLimiter(
+            redis,
+            prefix=settings.handoff_redis_prefix,
+            attempts=settings.handoff_login_attempts,
+            window_s=settings.handoff_login_window_s,
+        )
+    return MemoryLoginLimiter(
+        attempts=settings.handoff_login_attempts, window_s=settings.handoff_login_window_s
+    )
+
+
+async def _sweep_forever(services: Services) -> None:
+    while True:
+        await asyncio.sleep(services.settings.handoff_sweep_interval_s)
+        try:
+            await services.conversations.sweep()
+        except Exception:
+            logger.exception("periodic sweep failed; trying again next round")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The app for ``settings`` (already loaded with ``load_settings``; schema migrated)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = db.create_engine(settings.database)
+        sessions = db.sessionmaker(engine)
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        bus = EventBus()
+        hub = LiveHub(redis, channel=f"{settings.handoff_redis_prefix}events")
+        await hub.start()
+        bus.listen(hub.publish)
+        rasa = RasaClient.from_settings(settings)
+        services = Services(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            bus=bus,
+            hub=hub,
+            rasa=rasa,
+            conversations=ConversationService(
+                sessions=sessions, bus=bus, rasa=rasa, settings=settings
+            ),
+            limiter=_limiter(settings, redis),
+            signer=Signer(settings.secret_key(), ttl_s=settings.handoff_session_ttl_s),
+            redis=redis,
+            shop=(
+                ShopClient(
+                    settings.shop_api_url,
+                    token=settings.shop_api_token.get_secret_value()
+                    if settings.shop_api_token
+                    else None,
+                )
+                if settings.shop_api_url
+                else None
+            ),
+            intents=domain_intents(settings.handoff_domain_path),
+        )
+        slack = None
+        if settings.slack_enabled:
+            from handoff.slack import SlackBridge
+
+            slack = SlackBridge.from_settings(settings, services)
+            bus.listen(slack.on_event)
+        app.state.services = services
+        app.state.slack = slack
+        await bootstrap_admin(
+            sessions,
+            settings.handoff_bootstrap_admin.get_secret_value()
+            if settings.handoff_bootstrap_admin
+            else None,
+        )
+        sweeper = asyncio.create_task(_sweep_forever(services), name="handoff-sweeper")
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            if slack is not None:
+                await slack.aclose()
+            await hub.stop()
+            await rasa.aclose()
+            if services.shop is not None:
+                await services.shop.aclose()
+            if redis is not None:
+                await redis.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Handoff service",
+        version="1.0",
+        description="Conversations in human hands: the agent inbox's API.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(_agent: CurrentAgent) -> dict[str, Any]:
+        """The API's OpenAPI document (signed-in callers only, like every other route)."""
+        return app.openapi()
+
+    for router in (
+        pages.router,
+        auth.router,
+        agents.router,
+        conversations.router,
+        messages.router,
+        canned.router,
+        internal.router,
+        annotation_api.router,
+        annotation_api.internal_router,
+        metrics.router,
+        ws.router,
+    ):
+        app.include_router(router)
+    if settings.slack_enabled:
+        from handoff.slack import router as slack_router
+
+        app.include_router(slack_router)
+    pages.STATIC_DIR.mkdir(parents=True, exist_ok=True)
+    app.mount("/inbox", pages.InboxFiles(directory=pages.STATIC_DIR, html=True), name="inbox")
+    trainers_page.TRAINERS_DIR.mkdir(parents=True, exist_ok=True)
+    app.mount(
+        "/trainers",
+        trainers_page.TrainerFiles(directory=trainers_page.TRAINERS_DIR, html=True),
+        name="trainers",
+    )
+    app.mount(
+        "/dashboard",
+        pages.InboxFiles(directory=pages.STATIC_DIR / "dashboard", html=True),
+        name="dashboard",
+    )
+    _errors(app)
+    _guards(app, settings)
+    return app
+
+
+def _errors(app: FastAPI) -> None:
+    def handler(code: int) -> Callable[[Request, Exception], Awaitable[Response]]:
+        async def respond(_request: Request, error: Exception) -> Response:
+            return JSONResponse(status_code=code, content={"detail": str(error)})
+
+        return respond
+
+    app.add_exception_handler(NotFound, handler(status.HTTP_404_NOT_FOUND))
+    app.add_exception_handler(Conflict, handler(status.HTTP_409_CONFLICT))
+    app.add_exception_handler(InvalidInput, handler(status.HTTP_400_BAD_REQUEST))
+    app.add_exception_handler(Forbidden, handler(status.HTTP_403_FORBIDDEN))
+    app.add_exception_handler(DeliveryError, handler(status.HTTP_502_BAD_GATEWAY))
+
+    async def malformed(_request: Request, error: Exception) -> Response:
+        assert isinstance(error, RequestValidationError)
+        details = [{"loc": e.get("loc"), "msg": e.get("msg")} for e in error.errors()]
+        return JSONResponse(
+            status_code=status.HTTP_400_BAD_REQUEST,
+            content={"detail": "malformed request", "errors": details},
+        )
+
+    app.add_exception_handler(RequestValidationError, malformed)
+
+
+def _guards(app: FastAPI, settings: Settings) -> None:
+    limit = settings.handoff_max_body_bytes
+
+    @app.middleware("http")
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        allowed = limit * (
+            INTERNAL_BODY_FACTOR if request.url.path.startswith("/api/internal/") else 1
+        )
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > allowed):
+            return JSONResponse(
+                status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+                content={"detail": f"the body is larger than {allowed} bytes"},
+            )
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        return response

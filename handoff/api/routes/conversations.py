@@ -1,0 +1,137 @@
+"""The queue, one conversation with its context, and what agents do with it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Query, status
+from fastapi.responses import JSONResponse
+
+from handoff.api.deps import CurrentAgent, Handler, ServicesDep, SessionDep
+from handoff.api.schemas import AssignBody, NewMessage, NewNote
+from handoff.errors import DeliveryError
+from handoff.models import Conversation, Message
+from handoff.services import views
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+
+
+async def _list_shape(services: ServicesDep, cid: str) -> dict[str, Any]:
+    async with services.sessions() as session:
+        conversation = await session.get(Conversation, cid)
+        if conversation is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no conversation {cid!r}")
+        last = (await views.last_messages(session, [cid])).get(cid)
+        return views.conversation_json(
+            conversation, last, wait_alert_s=services.settings.handoff_wait_alert_s
+        )
+
+
+@router.get("")
+async def list_conversations(
+    agent: CurrentAgent,
+    services: ServicesDep,
+    session: SessionDep,
+    status_filter: Annotated[
+        str, Query(alias="status", pattern="^(pending|mine|open|resolved|all)$")
+    ] = "pending",
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> dict[str, Any]:
+    """``{"conversations": [...], "counts": {...}}`` for one queue filter."""
+    return await views.list_conversations(
+        session,
+        status=status_filter,
+        me=agent,
+        limit=limit,
+        wait_alert_s=services.settings.handoff_wait_alert_s,
+    )
+
+
+@router.get("/{cid}")
+async def get_conversation(
+    cid: str, agent: CurrentAgent, services: ServicesDep, session: SessionDep
+) -> dict[str, Any]:
+    """The conversation with its messages and context (order and shipping from the shop)."""
+    conversation = await session.get(Conversation, cid)
+    if conversation is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no conversation {cid!r}")
+    body = await views.conversation_detail(
+        session, conversation, wait_alert_s=services.settings.handoff_wait_alert_s
+    )
+    await session.commit()  # no pooled connection held across the shop call and mark_read
+    order_id = body["context"]["slots"].get("order_id")
+    if services.shop is not None and isinstance(order_id, str) and order_id:
+        order = await services.shop.order(order_id)
+        body["context"]["order"] = order
+        body["context"]["shipping"] = order.get("shipping") if order else None
+    # Seen by the agent holding it, or by anyone while nobody does (the shared queue).
+    if conversation.unread and conversation.assignee_id in (None, agent.id):
+        await services.conversations.mark_read(cid)
+        body["unread"] = 0
+    return body
+
+
+@router.post("/{cid}/assign")
+async def assign(
+    cid: str,
+    agent: Handler,
+    services: ServicesDep,
+    body: Annotated[AssignBody | None, Body()] = None,
+) -> dict[str, Any]:
+    """Claim (no body), or transfer: ``{"agent": "bob"}`` / ``{"team": "billing"}``."""
+    body = body or AssignBody()
+    await services.conversations.assign(cid, actor=agent, agent=body.agent, team=body.team)
+    return {"conversation": await _list_shape(services, cid)}
+
+
+async def _post(cid: str, agent: Handler, services: ServicesDep, text: str, private: bool) -> Any:
+    try:
+        message = await services.conversations.post_message(
+            cid, agent=agent, text=text, private=private
+        )
+    except DeliveryError as error:
+        content: dict[str, Any] = {"detail": f"not delivered: {error}", "error": str(error)}
+        if error.message_id is not None:
+            async with services.sessions() as session:
+                failed = await session.get(Message, error.message_id)
+                content["message"] = views.message_json(failed) if failed else None
+        return JSONResponse(status_code=status.HTTP_502_BAD_GATEWAY, content=content)
+    async with services.sessions() as session:
+        stored = await session.get(Message, message.id)
+        assert stored is not None
+        return JSONResponse(
+            status_code=status.HTTP_201_CREATED, content={"message": views.message_json(stored)}
+        )
+
+
+@router.post(
+    "/{cid}/messages",
+    status_code=status.HTTP_201_CREATED,
+    responses={502: {"description": "the connector refused; the message is kept, failed"}},
+)
+async def post_message(cid: str, body: NewMessage, agent: Handler, services: ServicesDep) -> Any:
+    """A reply to the customer (``private: false``) or an internal note."""
+    return await _post(cid, agent, services, body.text, body.private)
+
+
+@router.post("/{cid}/notes", status_code=status.HTTP_201_CREATED)
+async def post_note(cid: str, body: NewNote, agent: Handler, services: ServicesDep) -> Any:
+    """An internal note (never sent to the customer)."""
+    return await _post(cid, agent, services, body.text, True)
+
+
+@router.post("/{cid}/handback")
+async def hand_back(cid: str, agent: Handler, services: ServicesDep) -> dict[str, Any]:
+    """Back to the bot without CSAT."""
+    await services.conversations.hand_back(cid, agent=agent)
+    return {"conversation": await _list_shape(services, cid)}
+
+
+@router.post("/{cid}/resolve")
+async def resolve(cid: str, agent: Handler, services: ServicesDep) -> dict[str, Any]:
+    """Resolved; the customer is asked for a rating."""
+    await services.conversations.resolve(cid, agent=agent)
+    return {"conversation": await _list_shape(services, cid)}

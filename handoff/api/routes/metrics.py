@@ -1,0 +1,97 @@
+"""Service-quality metrics for the dashboard (role admin).
+
+``GET /api/metrics/summary?from=&to=&channel=&team=`` → headline numbers;
+``GET /api/metrics/live`` → the live strip and alerts;
+``GET /api/metrics/{table}`` → ``{"rows": [...]}``, or CSV with ``?format=csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from handoff.api.deps import Admin, ServicesDep, SessionDep
+from handoff.services import metrics
+
+router = APIRouter(prefix="/api/metrics", tags=["metrics"])
+
+
+def _filter(
+    services: ServicesDep,
+    first: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+    last: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+    channel: Annotated[str | None, Query(max_length=32)] = None,
+    team: Annotated[str | None, Query(max_length=32)] = None,
+) -> metrics.MetricsFilter:
+    return metrics.parse_filter(
+        timezone=services.settings.handoff_timezone,
+        first=first,
+        last=last,
+        channel=channel,
+        team=team,
+    )
+
+
+FilterDep = Annotated[metrics.MetricsFilter, Depends(_filter)]
+
+
+@router.get("/summary")
+async def summary(_admin: Admin, session: SessionDep, where: FilterDep) -> dict[str, Any]:
+    """The headline numbers of the range."""
+    return await metrics.summary(session, where)
+
+
+@router.get("/live")
+async def live(_admin: Admin, session: SessionDep, services: ServicesDep) -> dict[str, Any]:
+    """Waiting now, longest wait, agents online, and the alerts of the moment."""
+    today = metrics.parse_filter(timezone=services.settings.handoff_timezone)
+    today = metrics.MetricsFilter(today.last_day, today.last_day, today.zone)
+    strip = await metrics.live_strip(session)
+    found = await metrics.alerts(
+        session, wait_alert_s=services.settings.handoff_wait_alert_s, today=today
+    )
+    return {**strip, "wait_alert_s": services.settings.handoff_wait_alert_s, "alerts": found}
+
+
+def _csv(name: str, rows: list[dict[str, Any]]) -> Response:
+    out = io.StringIO()
+    columns = list(rows[0]) if rows else []
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        # Spreadsheet formula injection: customer text must never start a formula.
+        writer.writerow(
+            {
+                key: "'" + value if isinstance(value, str) and value[:1] in "=+-@\t\r" else value
+                for key, value in row.items()
+            }
+        )
+    return Response(
+        "\ufeff" + out.getvalue(),  # BOM: Excel opens Chinese text as UTF-8
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+@router.get("/{name}", response_model=None)
+async def table(
+    name: str,
+    _admin: Admin,
+    session: SessionDep,
+    where: FilterDep,
+    format_: Annotated[str, Query(alias="format", pattern="^(json|csv)$")] = "json",
+) -> dict[str, Any] | Response:
+    """One of the dashboard's tables (see ``metrics.TABLES``)."""
+    rows = await metrics.table(session, name, where)
+    if format_ == "csv":
+        return _csv(name, rows)
+    return {
+        "table": name,
+        "from": where.first_day.isoformat(),
+        "to": where.last_day.isoformat(),
+        "rows": rows,
+    }

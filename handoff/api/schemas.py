@@ -1,0 +1,89 @@
+"""Request bodies of the JSON API (responses are plain dicts in the design's shapes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from handoff.models import Role
+
+
+class Credentials(BaseModel):
+    """``{"username", "password"}``."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class Presence(BaseModel):
+    """``{"online": true}``."""
+
+    online: bool
+
+
+class NewAgent(BaseModel):
+    """``POST /api/agents``."""
+
+    username: str = Field(min_length=2, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+    role: Role = Role.AGENT
+    skills: list[str] = Field(default_factory=list)
+    capacity: int = Field(default=5, ge=0, le=100)
+
+
+class AssignBody(BaseModel):
+    """No body (claim), ``{"agent": "bob"}`` or ``{"team": "billing"}``."""
+
+    agent: str | None = None
+    team: str | None = None
+
+
+class NewMessage(BaseModel):
+    """``{"text", "private"}``."""
+
+    text: str = Field(min_length=1, max_length=4096)
+    private: bool = False
+
+
+class NewNote(BaseModel):
+    """``{"text"}`` (always private)."""
+
+    text: str = Field(min_length=1, max_length=4096)
+
+
+class FlagBody(BaseModel):
+    """``{"intent": "request_refund"}``."""
+
+    intent: str = Field(min_length=1, max_length=128)
+
+
+class NewCannedResponse(BaseModel):
+    """``{"shortcut", "text", "language"}``."""
+
+    shortcut: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=4096)
+    language: str | None = Field(default=None, max_length=16)
+
+
+class HandoffBody(BaseModel):
+    """What ``action_handoff`` posts to ``/api/internal/handoffs``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    conversation_id: str = Field(min_length=1, max_length=255)
+    channel: str | None = Field(default=None, max_length=32)
+    reason: str | None = Field(default=None, max_length=64)
+    intent: str | None = Field(default=None, max_length=128)
+    language: str | None = Field(default=None, max_length=16)
+    summary: str | None = Field(default=None, max_length=4000)
+    slots: dict[str, Any] = Field(default_factory=dict)
+    intents: list[dict[str, Any]] = Field(default_factory=list)
+    transcript: list[dict[str, Any]] = Field(default_factory=list)
+    after_sales_cases: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class EventBatch(BaseModel):
+    """``{"events": [...]}`` from the Rasa event broker."""
+
+    events: list[dict[str, Any]]

@@ -1,0 +1,34 @@
+"""What the app's lifespan builds and every request shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from handoff.events import EventBus, LiveHub
+from handoff.rasa_client import RasaClient
+from handoff.ratelimit import LoginLimiter
+from handoff.security import Signer
+from handoff.services.conversations import ConversationService
+from handoff.settings import Settings
+from handoff.shop_client import ShopClient
+
+
+@dataclass
+class Services:
+    """Clients and services of one running app (one per replica)."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bus: EventBus
+    hub: LiveHub
+    rasa: RasaClient
+    conversations: ConversationService
+    limiter: LoginLimiter
+    signer: Signer
+    redis: Redis | None = None
+    shop: ShopClient | None = None
+    intents: list[str] = field(default_factory=list)

@@ -1,0 +1,211 @@
+"""Tracker events from Rasa's event broker."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff import events
+from handoff.models import (
+    Conversation,
+    ConversationStatus,
+    Message,
+    MessageRole,
+    utcnow,
+)
+from handoff.services.annotations import collect as trainer_queue
+from handoff.services.conversations._base import (
+    ACTIVE,
+    HandoffRequest,
+    ServiceBase,
+    _from_ts,
+    channel_of,
+)
+from handoff.services.views import aware
+
+logger = logging.getLogger(__name__)
+
+
+class IngestPart(ServiceBase):
+    """Tracker events from Rasa's event broker."""
+
+    # -- ingest of tracker events ---------------------------------------------------------
+
+    async def ingest(self, batch: list[dict[str, Any]]) -> int:
+        """Stores the events of Rasa's event broker, in order; returns how many were used."""
+        used = 0
+        for event in batch:
+            sender = event.get("sender_id")
+            if not isinstance(sender, str) or not sender:
+                continue
+            try:
+                used += await self._ingest_one(sender, event)
+            except IntegrityError:
+                # Another replica stored the same conversation or event first: look again.
+                logger.info("concurrent ingest of %s; retrying once", sender)
+                used += await self._ingest_one(sender, event)
+        return used
+
+    async def _ingest_one(self, sender: str, event: dict[str, Any]) -> int:
+        kind = event.get("event")
+        if kind == "user":
+            return await self._ingest_user(sender, event)
+        if kind == "bot":
+            return await self._ingest_bot(sender, event)
+        if kind == "slot":
+            return await self._ingest_slot(sender, event)
+        if kind == "pause":
+            return await self._ingest_pause(sender, event)
+        if kind == "resume":
+            return await self._ingest_resume(sender, event)
+        return 0
+
+    async def _conversation_for(
+        self, session: AsyncSession, cid: str, event: dict[str, Any]
+    ) -> Conversation:
+        conversation = await self._load(session, cid)
+        if conversation is None:
+            conversation = Conversation(
+                id=cid, channel=channel_of(cid), context={}, status=ConversationStatus.BOT
+            )
+            session.add(conversation)
+            await session.flush()
+        return conversation
+
+    @staticmethod
+    async def _seen(session: AsyncSession, cid: str, ts: float, role: MessageRole) -> bool:
+        found = await session.scalar(
+            select(Message.id).where(
+                Message.conversation_id == cid, Message.rasa_ts == ts, Message.role == role
+            )
+        )
+        return found is not None
+
+    async def _ingest_user(self, cid: str, event: dict[str, Any]) -> int:
+        ts = event.get("timestamp")
+        if not isinstance(ts, int | float):
+            return 0
+        text = event.get("text")
+        parse = event.get("parse_data") or {}
+        ranking = [r for r in parse.get("intent_ranking") or [] if isinstance(r, dict)]
+        intent = parse.get("intent") or (ranking[0] if ranking else {})
+        second = ranking[1] if len(ranking) > 1 else {}
+        async with self._locked(cid):
+            async with self._sessions.begin() as session:
+                conversation = await self._conversation_for(session, cid, event)
+                context = dict(conversation.context or {})
+                if context.get("replay_pending") is not None and context["replay_pending"] == text:
+                    # The connector re-fed a message we already stored (after a CSAT).
+                    context.pop("replay_pending")
+                    conversation.context = context
+                    return 0
+                if await self._seen(session, cid, float(ts), MessageRole.CUSTOMER):
+                    return 0
+                message = Message(
+                    conversation_id=cid,
+                    role=MessageRole.CUSTOMER,
+                    text=text,
+                    intent=intent.get("name"),
+                    confidence=intent.get("confidence"),
+                    intent_2=second.get("name"),
+                    confidence_2=second.get("confidence"),
+                    rasa_ts=float(ts),
+                    created_at=_from_ts(ts),
+                )
+                session.add(message)
+                conversation.last_activity_at = utcnow()
+                live = conversation.status in ACTIVE
+                if live:
+                    conversation.unread += 1
+                csat_due = conversation.csat_pending
+                await session.flush()
+                if not csat_due:
+                    await trainer_queue.on_customer_message(session, message, ranking or [intent])
+            if live or csat_due:
+                await self._emit(events.MESSAGE_CREATED, cid, message)
+        if csat_due:
+            await self._answer_csat(cid, text if isinstance(text, str) else "")
+        return 1
+
+    async def _ingest_bot(self, cid: str, event: dict[str, Any]) -> int:
+        metadata = event.get("metadata") or {}
+        ts = event.get("timestamp")
+        if metadata.get("agent") or metadata.get("source") == "handoff":
+            return 0  # written by this service; already stored
+        if not isinstance(ts, int | float):
+            return 0
+        data = event.get("data") or {}
+        buttons = data.get("buttons") if isinstance(data.get("buttons"), list) else None
+        async with self._locked(cid):
+            async with self._sessions.begin() as session:
+                conversation = await self._conversation_for(session, cid, event)
+                if await self._seen(session, cid, float(ts), MessageRole.BOT):
+                    return 0
+                message = Message(
+                    conversation_id=cid,
+                    role=MessageRole.BOT,
+                    text=event.get("text"),
+                    buttons=buttons,
+                    rasa_ts=float(ts),
+                    created_at=_from_ts(ts),
+                )
+                session.add(message)
+                conversation.last_activity_at = utcnow()
+                live = conversation.status in ACTIVE
+                await session.flush()
+            if live:
+                await self._emit(events.MESSAGE_CREATED, cid, message)
+        return 1
+
+    async def _ingest_slot(self, cid: str, event: dict[str, Any]) -> int:
+        name = event.get("name")
+        if not isinstance(name, str):
+            return 0
+        async with self._locked(cid), self._sessions.begin() as session:
+            conversation = await self._conversation_for(session, cid, event)
+            context = dict(conversation.context or {})
+            context["slots"] = {**context.get("slots", {}), name: event.get("value")}
+            conversation.context = context
+            if name == "language" and isinstance(event.get("value"), str):
+                conversation.language = event["value"]
+        return 1
+
+    async def _ingest_pause(self, cid: str, event: dict[str, Any]) -> int:
+        ts = _from_ts(event.get("timestamp"))
+        async with self._sessions() as session:
+            conversation = await session.get(Conversation, cid)
+            if conversation is not None and conversation.status in ACTIVE:
+                return 0
+            episode = await self._episode(session, cid)
+            if episode is not None and episode.ended_at and aware(episode.ended_at) >= ts:
+                return 0  # a late copy of an earlier episode's pause
+            slots = dict((conversation.context or {}).get("slots", {})) if conversation else {}
+        reason = slots.get("handoff_reason")
+        await self.hand_off(
+            HandoffRequest(
+                conversation_id=cid,
+                reason=reason if isinstance(reason, str) else None,
+                language=slots.get("language") if isinstance(slots.get("language"), str) else None,
+            )
+        )
+        return 1
+
+    async def _ingest_resume(self, cid: str, event: dict[str, Any]) -> int:
+        ts = _from_ts(event.get("timestamp"))
+        async with self._locked(cid):
+            async with self._sessions.begin() as session:
+                conversation = await self._load(session, cid)
+                if conversation is None or conversation.status not in ACTIVE:
+                    return 0
+                episode = await self._episode(session, cid)
+                if episode is None or aware(episode.started_at) >= ts:
+                    return 0  # a resume from before this episode
+                self._close(conversation, episode, "handed_back")
+                conversation.status = ConversationStatus.BOT
+                self._activity(session, conversation, "resumed_outside")
+            await self._emit(events.HANDED_BACK, cid)
+        return 1

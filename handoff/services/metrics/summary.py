@@ -1,0 +1,178 @@
+"""``GET /api/metrics/summary``: the headline numbers of a filter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.models import CsatRating, HandoffRecord, Message, MessageRole
+from handoff.services.metrics.filters import MetricsFilter
+from handoff.services.metrics.sessions import (
+    FALLBACK_INTENT,
+    FCR_WINDOW_S,
+    episodes_filter,
+    messages_filter,
+    sessions,
+)
+from handoff.services.metrics.sql import dialect, median_select, seconds_between
+
+
+def _rate(part: float | int | None, whole: float | int | None) -> float | None:
+    return round(float(part or 0) / float(whole), 4) if whole else None
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return round(float(value), digits) if value is not None else None
+
+
+async def session_counts(session: AsyncSession, where: MetricsFilter) -> dict[str, int]:
+    """Conversations, how many were handed off, and how many were resolved at first contact."""
+    rows = sessions(where)
+    came_back = rows.c.next_start_ts.is_not(None) & (
+        rows.c.next_start_ts - rows.c.start_ts <= FCR_WINDOW_S
+    )
+    one_contact = or_(
+        rows.c.episodes == 0, (rows.c.episodes == 1) & (rows.c.resolved_episodes == 1)
+    )
+    found = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((rows.c.episodes > 0, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((one_contact & ~came_back, 1), else_=0)), 0),
+            ).select_from(rows)
+        )
+    ).one()
+    return {"conversations": found[0], "handed_off": found[1], "first_contact": found[2]}
+
+
+async def message_counts(session: AsyncSession, where: MetricsFilter) -> dict[str, int]:
+    """Messages of each role, and customer messages with an intent / falling back."""
+    is_customer = Message.role == MessageRole.CUSTOMER
+    found = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((is_customer, 1), else_=0)), 0),
+                func.coalesce(
+                    func.sum(case((is_customer & Message.intent.is_not(None), 1), else_=0)), 0
+                ),
+                func.coalesce(
+                    func.sum(case((is_customer & (Message.intent == FALLBACK_INTENT), 1), else_=0)),
+                    0,
+                ),
+            ).where(Message.role != MessageRole.ACTIVITY, *messages_filter(where))
+        )
+    ).one()
+    return {
+        "messages": found[0],
+        "customer_messages": found[1],
+        "classified": found[2],
+        "fallbacks": found[3],
+    }
+
+
+def bot_response_times(where: MetricsFilter) -> Any:
+    """Milliseconds from each customer message to the bot's next turn (Rasa timestamps)."""
+    turns = (
+        select(
+            Message.conversation_id,
+            Message.role,
+            Message.rasa_ts,
+            func.lead(Message.role)
+            .over(partition_by=Message.conversation_id, order_by=Message.rasa_ts)
+            .label("next_role"),
+            func.lead(Message.rasa_ts)
+            .over(partition_by=Message.conversation_id, order_by=Message.rasa_ts)
+            .label("next_ts"),
+        )
+        .where(
+            Message.role.in_((MessageRole.CUSTOMER, MessageRole.BOT)),
+            Message.rasa_ts.is_not(None),
+            *messages_filter(where),
+        )
+        .subquery("turns")
+    )
+    return (
+        select(turns.c.conversation_id, ((turns.c.next_ts - turns.c.rasa_ts) * 1000.0).label("ms"))
+        .where(turns.c.role == MessageRole.CUSTOMER, turns.c.next_role == MessageRole.BOT)
+        .subquery("bot_responses")
+    )
+
+
+def human_response_times(kind: str, where: MetricsFilter) -> Any:
+    """Seconds from hand-off to the first agent reply, per episode started in the range."""
+    return (
+        select(
+            HandoffRecord.agent_id,
+            seconds_between(kind, HandoffRecord.first_response_at, HandoffRecord.started_at).label(
+                "s"
+            ),
+        )
+        .where(HandoffRecord.first_response_at.is_not(None), *episodes_filter(where))
+        .subquery("human_responses")
+    )
+
+
+def csat_rows(where: MetricsFilter) -> Any:
+    """Ratings of episodes started in the range (ratings without an episode: by their date)."""
+    started = func.coalesce(HandoffRecord.started_at, CsatRating.created_at)
+    statement = (
+        select(CsatRating)
+        .outerjoin(HandoffRecord, HandoffRecord.id == CsatRating.handoff_id)
+        .where(started >= where.start, started < where.end)
+    )
+    if where.team:
+        statement = statement.where(HandoffRecord.team == where.team)
+    if where.channel:
+        from handoff.models import Conversation
+
+        statement = statement.join(
+            Conversation, Conversation.id == CsatRating.conversation_id
+        ).where(Conversation.channel == where.channel)
+    return statement.subquery("ratings")
+
+
+async def summary(session: AsyncSession, where: MetricsFilter) -> dict[str, Any]:
+    """The headline numbers (rates 0–1 with four decimals, ``None`` when undefined)."""
+    kind = dialect(session)
+    counts = await session_counts(session, where)
+    messages = await message_counts(session, where)
+    bot_ms = await session.scalar(median_select(bot_response_times(where), "ms"))
+    human_s = await session.scalar(median_select(human_response_times(kind, where), "s"))
+    handling = await session.scalar(
+        select(
+            func.avg(seconds_between(kind, HandoffRecord.ended_at, HandoffRecord.started_at))
+        ).where(HandoffRecord.outcome == "resolved", *episodes_filter(where))
+    )
+    handoffs = await session.scalar(
+        select(func.count(HandoffRecord.id)).where(*episodes_filter(where))
+    )
+    ratings = csat_rows(where)
+    csat = (
+        await session.execute(select(func.avg(ratings.c.rating), func.count(ratings.c.id)))
+    ).one()
+    total = counts["conversations"]
+    return {
+        "from": where.first_day.isoformat(),
+        "to": where.last_day.isoformat(),
+        "timezone": where.zone.key,
+        "channel": where.channel,
+        "team": where.team,
+        "conversations": total,
+        "messages": messages["messages"],
+        "customer_messages": messages["customer_messages"],
+        "handoffs": handoffs or 0,
+        "handed_off_conversations": counts["handed_off"],
+        "containment_rate": _rate(total - counts["handed_off"], total),
+        "handoff_rate": _rate(counts["handed_off"], total),
+        "first_contact_resolution_rate": _rate(counts["first_contact"], total),
+        "fallback_rate": _rate(messages["fallbacks"], messages["classified"]),
+        "csat_average": _round(csat[0], 2),
+        "csat_count": csat[1],
+        "bot_first_response_ms_p50": _round(bot_ms),
+        "human_first_response_s_p50": _round(human_s),
+        "average_handling_s": _round(handling),
+    }

@@ -1,0 +1,270 @@
+"""``GET /api/metrics/{table}``: the dashboard's tables (rows of plain values, CSV-ready)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.errors import NotFound
+from handoff.models import Agent, Conversation, Flag, HandoffRecord, Message, MessageRole
+from handoff.services.metrics.filters import MetricsFilter
+from handoff.services.metrics.sessions import (
+    FALLBACK_INTENT,
+    episodes_filter,
+    messages_filter,
+    sessions,
+)
+from handoff.services.metrics.sql import dialect, local_day, local_hour, median_select
+from handoff.services.metrics.summary import csat_rows, human_response_times
+from handoff.services.views import aware
+
+Rows = list[dict[str, Any]]
+TOP_INTENTS = 8
+TOP_MISUNDERSTOOD = 20
+
+
+async def channels_hours(session: AsyncSession, where: MetricsFilter) -> Rows:
+    """Conversations started and messages written, per channel and local hour."""
+    kind = dialect(session)
+    rows = sessions(where)
+    hour = local_hour(kind, rows.c.started_at, where)
+    started = await session.execute(
+        select(rows.c.channel, hour.label("hour"), func.count()).group_by(rows.c.channel, hour)
+    )
+    table: dict[tuple[str, int], dict[str, Any]] = {}
+    for channel, at, count in started:
+        table[(channel, int(at))] = {"channel": channel, "hour": int(at), "conversations": count}
+    message_hour = local_hour(kind, Message.created_at, where)
+    written = await session.execute(
+        select(Conversation.channel, message_hour.label("hour"), func.count(Message.id))
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.role != MessageRole.ACTIVITY, *messages_filter(where))
+        .group_by(Conversation.channel, message_hour)
+    )
+    for channel, at, count in written:
+        row = table.setdefault(
+            (channel, int(at)), {"channel": channel, "hour": int(at), "conversations": 0}
+        )
+        row["messages"] = count
+    for row in table.values():
+        row.setdefault("messages", 0)
+    return [table[key] for key in sorted(table)]
+
+
+async def handoff_reasons(session: AsyncSession, where: MetricsFilter) -> Rows:
+    """Hand-off episodes per reason, with their share of the conversations."""
+    total = await session.scalar(select(func.count()).select_from(sessions(where)))
+    found = await session.execute(
+        select(HandoffRecord.reason, func.count(HandoffRecord.id))
+        .where(*episodes_filter(where))
+        .group_by(HandoffRecord.reason)
+        .order_by(func.count(HandoffRecord.id).desc(), HandoffRecord.reason)
+    )
+    return [
+        {
+            "reason": reason or "unknown",
+            "handoffs": count,
+            "rate": round(count / total, 4) if total else None,
+        }
+        for reason, count in found
+    ]
+
+
+def _local_time(moment: object, where: MetricsFilter) -> str:
+    """A stored UTC timestamp as local ``YYYY-MM-DD HH:MM:SS`` (the shop's time zone)."""
+    if isinstance(moment, datetime):
+        return aware(moment).astimezone(where.zone).strftime("%Y-%m-%d %H:%M:%S")
+    return str(moment or "")[:19]
+
+
+def _customer(where: MetricsFilter) -> list[ColumnElement[bool]]:
+    return [Message.role == MessageRole.CUSTOMER, *messages_filter(where)]
+
+
+async def intents(session: AsyncSession, where: MetricsFilter) -> Rows:
+    """Customer messages per recognised intent, most frequent first."""
+    count = func.count(Message.id)
+    total = await session.scalar(
+        select(count).where(*_customer(where), Message.intent.is_not(None))
+    )
+    found = await session.execute(
+        select(Message.intent, count, func.avg(Message.confidence))
+        .where(*_customer(where), Message.intent.is_not(None))
+        .group_by(Message.intent)
+        .order_by(count.desc(), Message.intent)
+    )
+    return [
+        {
+            "intent": intent,
+            "messages": n,
+            "share": round(n / total, 4) if total else None,
+            "average_confidence": round(float(confidence), 3) if confidence is not None else None,
+        }
+        for intent, n, confidence in found
+    ]
+
+
+async def intent_trend(session: AsyncSession, where: MetricsFilter) -> Rows:
+    """Messages per local day of the most frequent intents (zeros filled in)."""
+    top = [row["intent"] for row in (await intents(session, where))[:TOP_INTENTS]]
+    if not top:
+        return []
+    day = local_day(dialect(session), Message.created_at, where)
+    found = await session.execute(
+        select(day.label("day"), Message.intent, func.count(Message.id))
+        .where(*_customer(where), Message.intent.in_(top))
+        .group_by(day, Message.intent)
+    )
+    counts = {(str(d), intent): n for d, intent, n in found}
+    return [
+        {"day": d.isoformat(), "intent": intent, "messages": counts.get((d.isoformat(), intent), 0)}
+        for d in where.days()
+        for intent in top
+    ]
+
+
+async def misunderstood(session: AsyncSession, where: MetricsFilter) -> Rows:
+    """Customer messages the bot fell back on or agents flagged, grouped by wording."""
+    flagged = select(Flag.customer_message_id).where(Flag.customer_message_id.is_not(None))
+    wording = func.lower(func.trim(Message.text))
+    count = func.count(Message.id)
+    found = await session.execute(
+        select(
+            wording.label("text"),
+            count,
+            func.sum(case((Message.id.in_(flagged), 1), else_=0)),
+            func.max(Message.created_at),
+        )
+        .where(
+            *_customer(where),
+            Message.text.is_not(None),
+            or_(Message.intent == FALLBACK_INTENT, Message.id.in_(flagged)),
+        )
+        .group_by(wording)
+        .order_by(count.desc(), wording)
+        .limit(TOP_MISUNDERSTOOD)
+    )
+    return [
+        {"text": text, "messages": n, "flagged": int(f or 0), "last_seen": _local_time(last, where)}
+        for text, n, f, last in found
+    ]
+
+
+async def csat_distribution(session: AsyncSession, where: MetricsFilter) -> Rows:
+    """How many ratings of each score 1–5."""
+    ratings = csat_rows(where)
+    result = await session.execute(
+        select(ratings.c.rating, func.count()).group_by(ratings.c.rating)
+    )
+    found = {int(score): n for score, n in result}
+    return [{"rating": score, "ratings": found.get(score, 0)} for score in range(1, 6)]
+
+
+async def csat_comments(session: AsyncSession, where: MetricsFilter) -> Rows:
+    """Ratings with a comment, newest first."""
+    ratings = csat_rows(where)
+    found = await session.execute(
+        select(
+            ratings.c.created_at,
+            ratings.c.conversation_id,
+            Agent.username,
+            ratings.c.rating,
+            ratings.c.comment,
+        )
+        .outerjoin(Agent, Agent.id == ratings.c.agent_id)
+        .where(ratings.c.comment.is_not(None), ratings.c.comment != "")
+        .order_by(ratings.c.created_at.desc(), ratings.c.id.desc())
+        .limit(200)
+    )
+    return [
+        {
+            "created_at": _local_time(at, where),
+            "conversation_id": cid,
+            "agent": agent,
+            "rating": rating,
+            "comment": comment,
+        }
+        for at, cid, agent, rating, comment in found
+    ]
+
+
+async def agents(session: AsyncSession, where: MetricsFilter) -> Rows:
+    """Per agent: episodes handled and resolved, median first response, handling, CSAT."""
+    from handoff.services.metrics.sql import seconds_between
+
+    kind = dialect(session)
+    handled = await session.execute(
+        select(
+            Agent.username,
+            Agent.id,
+            func.count(HandoffRecord.id),
+            func.sum(case((HandoffRecord.outcome == "resolved", 1), else_=0)),
+            func.avg(
+                case(
+                    (
+                        HandoffRecord.outcome == "resolved",
+                        seconds_between(kind, HandoffRecord.ended_at, HandoffRecord.started_at),
+                    ),
+                    else_=literal(None),
+                )
+            ),
+        )
+        .join(Agent, Agent.id == HandoffRecord.agent_id)
+        .where(*episodes_filter(where))
+        .group_by(Agent.username, Agent.id)
+        .order_by(Agent.username)
+    )
+    result = await session.execute(
+        median_select(human_response_times(kind, where), "s", "agent_id")
+    )
+    medians = {aid: value for aid, value in result}
+    ratings = csat_rows(where)
+    csat = {
+        agent: (avg, n)
+        for agent, avg, n in await session.execute(
+            select(ratings.c.agent_id, func.avg(ratings.c.rating), func.count()).group_by(
+                ratings.c.agent_id
+            )
+        )
+    }
+    return [
+        {
+            "agent": name,
+            "handled": n,
+            "resolved": int(resolved or 0),
+            "first_response_s_p50": round(float(medians[aid]), 1) if aid in medians else None,
+            "resolution_s_avg": round(float(handling), 1) if handling is not None else None,
+            "csat_average": round(float(csat[aid][0]), 2) if aid in csat else None,
+            "csat_count": csat[aid][1] if aid in csat else 0,
+        }
+        for name, aid, n, resolved, handling in handled
+    ]
+
+
+Table = Callable[[AsyncSession, MetricsFilter], Awaitable[Rows]]
+TABLES: dict[str, Table] = {
+    "channels": channels_hours,
+    "handoff-reasons": handoff_reasons,
+    "intents": intents,
+    "intent-trend": intent_trend,
+    "misunderstood": misunderstood,
+    "csat": csat_distribution,
+    "csat-comments": csat_comments,
+    "agents": agents,
+}
+
+
+async def table(session: AsyncSession, name: str, where: MetricsFilter) -> Rows:
+    """The rows of the table ``name``.
+
+    Raises:
+        NotFound: no such table.
+    """
+    build = TABLES.get(name)
+    if build is None:
+        raise NotFound(f"no metrics table {name!r}; tables: " + ", ".join(TABLES))
+    return await build(session, where)

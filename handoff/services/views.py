@@ -1,0 +1,277 @@
+"""Read-only views of conversations in the exact shapes of the inbox API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+
+from handoff.models import (
+    Agent,
+    Conversation,
+    ConversationStatus,
+    CsatRating,
+    Flag,
+    HandoffRecord,
+    Message,
+    MessageRole,
+    utcnow,
+)
+
+LIST_FILTERS = ("pending", "mine", "open", "resolved", "all")
+
+
+class LastMessage(NamedTuple):
+    """The columns of a conversation's newest message that the list shows."""
+
+    conversation_id: str
+    role: MessageRole
+    text: str | None
+    created_at: datetime
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC (SQLite hands back naive datetimes; they are UTC too)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def aware(moment: datetime) -> datetime:
+    """``moment`` with its UTC zone restored when the database dropped it."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def agent_json(agent: Agent) -> dict[str, Any]:
+    """The ``/api/me`` shape."""
+    return {
+        "username": agent.username,
+        "role": agent.role.value,
+        "skills": agent.skills or [],
+        "online": agent.online,
+        "capacity": agent.capacity,
+    }
+
+
+def message_json(message: Message, flag: Flag | None = None) -> dict[str, Any]:
+    """One transcript line; the text is data, never markup.
+
+    ``activity`` is ``{"kind", ...params}`` on activity lines (the inbox translates it);
+    ``flag`` is the newest flag of a bot turn an agent marked misunderstood.
+    """
+    return {
+        "id": message.id,
+        "role": message.role.value,
+        "text": message.text,
+        "agent": message.agent.username if message.agent else None,
+        "private": message.private,
+        "intent": message.intent,
+        "confidence": message.confidence,
+        "created_at": iso(message.created_at),
+        "buttons": message.buttons,
+        "delivery": message.delivery,
+        "error": message.error,
+        "activity": message.activity,
+        "flag": None if flag is None else {"intent": flag.intent, "status": flag.status},
+    }
+
+
+def flagged_wait(conversation: Conversation, wait_alert_s: int, now: datetime) -> bool:
+    """A pending conversation waiting longer than the alert threshold."""
+    return (
+        conversation.status == ConversationStatus.PENDING
+        and conversation.waiting_since is not None
+        and now - aware(conversation.waiting_since) > timedelta(seconds=wait_alert_s)
+    )
+
+
+def conversation_json(
+    conversation: Conversation,
+    last: Message | LastMessage | None,
+    *,
+    wait_alert_s: int,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The list shape of a conversation."""
+    return {
+        "id": conversation.id,
+        "channel": conversation.channel,
+        "status": conversation.status.value,
+        "reason": conversation.reason,
+        "team": conversation.team,
+        "urgent": conversation.urgent,
+        "assignee": conversation.assignee.username if conversation.assignee else None,
+        "language": conversation.language,
+        "summary": conversation.summary,
+        "waiting_since": iso(conversation.waiting_since),
+        "flagged_wait": flagged_wait(conversation, wait_alert_s, now or utcnow()),
+        "last_message": None
+        if last is None
+        else {
+            "role": last.role.value,
+            "text": last.text,
+            "created_at": iso(last.created_at),
+        },
+        "unread": conversation.unread,
+        "csat_pending": conversation.csat_pending,
+    }
+
+
+async def last_messages(session: AsyncSession, ids: list[str]) -> dict[str, LastMessage]:
+    """The newest public message of each conversation.
+
+    One correlated ``ORDER BY id DESC LIMIT 1`` per conversation, answered from
+    ``ix_messages_conversation_id`` by a short backward index scan: the cost
+    does not grow with the length of the conversations.
+    """
+    if not ids:
+        return {}
+    newest = (
+        select(Message.id)
+        .where(
+            Message.conversation_id == Conversation.id,
+            Message.private.is_(False),
+            Message.role != MessageRole.ACTIVITY,
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+    chosen = select(newest).where(Conversation.id.in_(ids))
+    # Plain columns, not ORM objects: the list needs three fields of up to 500 rows.
+    rows = await session.execute(
+        select(Message.conversation_id, Message.role, Message.text, Message.created_at).where(
+            Message.id.in_(chosen)
+        )
+    )
+    return {row.conversation_id: LastMessage(*row) for row in rows}
+
+
+def _filter(status: str, me: Agent) -> list[Any]:
+    if status == "pending":
+        return [Conversation.status == ConversationStatus.PENDING]
+    if status == "mine":
+        return [
+            Conversation.status.in_([ConversationStatus.OPEN, ConversationStatus.PENDING]),
+            Conversation.assignee_id == me.id,
+        ]
+    if status == "open":
+        return [Conversation.status == ConversationStatus.OPEN]
+    if status == "resolved":
+        return [Conversation.status == ConversationStatus.RESOLVED]
+    return [Conversation.status != ConversationStatus.BOT]
+
+
+async def counts(session: AsyncSession, me: Agent) -> dict[str, int]:
+    """How many conversations each queue filter holds (one pass over the table)."""
+
+    def count(*conditions: Any) -> Any:
+        return func.count().filter(*conditions)
+
+    row = (
+        await session.execute(
+            select(
+                count(Conversation.status == ConversationStatus.PENDING),
+                count(*_filter("mine", me)),
+                count(Conversation.status == ConversationStatus.OPEN),
+                count(Conversation.status == ConversationStatus.RESOLVED),
+            ).where(Conversation.status != ConversationStatus.BOT)
+        )
+    ).one()
+    return dict(zip(("pending", "mine", "open", "resolved"), map(int, row), strict=True))
+
+
+async def list_conversations(
+    session: AsyncSession, *, status: str, me: Agent, wait_alert_s: int, limit: int = 200
+) -> dict[str, Any]:
+    """``GET /api/conversations``: the queue (urgent and longest waiting first) and counts."""
+    # The list never shows the context (slots, intents, cases): do not load and parse it.
+    query = select(Conversation).options(defer(Conversation.context)).where(*_filter(status, me))
+    if status == "pending":
+        query = query.order_by(Conversation.urgent.desc(), Conversation.waiting_since)
+    else:
+        query = query.order_by(Conversation.last_activity_at.desc())
+    conversations = list(await session.scalars(query.limit(limit)))
+    last = await last_messages(session, [c.id for c in conversations])
+    now = utcnow()
+    return {
+        "conversations": [
+            conversation_json(c, last.get(c.id), wait_alert_s=wait_alert_s, now=now)
+            for c in conversations
+        ],
+        "counts": await counts(session, me),
+    }
+
+
+async def history(session: AsyncSession, conversation: Conversation) -> dict[str, Any]:
+    """Earlier handoff episodes of this customer, their CSAT and open after-sales cases."""
+    episodes = list(
+        await session.scalars(
+            select(HandoffRecord)
+            .where(HandoffRecord.conversation_id == conversation.id)
+            .order_by(HandoffRecord.started_at.desc())
+            .limit(20)
+        )
+    )
+    ratings = list(
+        await session.scalars(
+            select(CsatRating).where(CsatRating.conversation_id == conversation.id)
+        )
+    )
+    by_episode = {rating.handoff_id: rating.rating for rating in ratings}
+    return {
+        "conversations": [
+            {
+                "id": episode.id,
+                "status": episode.outcome or "active",
+                "created_at": iso(episode.started_at),
+                "csat": by_episode.get(episode.id),
+            }
+            for episode in episodes
+            if episode.ended_at is not None
+        ],
+        "csat_average": (
+            round(sum(r.rating for r in ratings) / len(ratings), 2) if ratings else None
+        ),
+        "after_sales_cases": conversation.context.get("after_sales_cases", []),
+    }
+
+
+async def conversation_detail(
+    session: AsyncSession, conversation: Conversation, *, wait_alert_s: int
+) -> dict[str, Any]:
+    """``GET /api/conversations/{id}`` without the shop's order and shipping."""
+    messages = list(
+        await session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation.id)
+            .order_by(Message.created_at, Message.id)
+        )
+    )
+    public = [m for m in messages if not m.private and m.role != MessageRole.ACTIVITY]
+    body = conversation_json(
+        conversation, public[-1] if public else None, wait_alert_s=wait_alert_s
+    )
+    flags: dict[int, Flag] = {}
+    for flag in await session.scalars(
+        select(Flag).where(Flag.conversation_id == conversation.id).order_by(Flag.id)
+    ):
+        flags[flag.message_id] = flag  # the newest wins
+    context = conversation.context or {}
+    body["messages"] = [message_json(m, flags.get(m.id)) for m in messages]
+    body["context"] = {
+        "reason": conversation.reason,
+        "summary": conversation.summary,
+        "slots": context.get("slots", {}),
+        "intents": context.get("intents", []),
+        "history": await history(session, conversation),
+        "order": None,
+        "shipping": None,
+    }
+    return body

@@ -1,0 +1,383 @@
+/*
+ * The agents' inbox: one page, three columns (queue, conversation, context),
+ * kept current by the live WebSocket. Plain ES modules, no build step.
+ */
+
+import { ApiError, api, rememberCsrf, setUnauthorizedHandler } from "./api.js";
+import { label, language, onLanguageChange, setLanguage, t, translatePage } from "./i18n.js";
+import { LiveConnection } from "./live.js";
+import { askPermission, chime, notify, permission, unlockOnGesture } from "./notify.js";
+import { setupComposer } from "./views/composer.js";
+import { clearContext, renderContext } from "./views/context.js";
+import { renderHeader, setBusy } from "./views/conversation.js";
+import { openFlagDialog, openTransferDialog } from "./views/dialogs.js";
+import {
+  FILTERS, channelOf, enableArrowKeys, renderCounts, renderQueue, selectFilter, tickWaiting,
+} from "./views/queue.js";
+import { toast } from "./views/toast.js";
+import { answeredMessage, appendTurn, renderTranscript } from "./views/transcript.js";
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  me: null,
+  filter: "pending",
+  search: "",
+  conversations: null,
+  counts: null,
+  selectedId: null,
+  detail: null,
+  flags: new Map(), // message id → intent, flagged in this session
+  cache: {},
+};
+
+// --- errors ---------------------------------------------------------------------------
+
+function problem(error) {
+  if (error instanceof ApiError) {
+    return error.status === 0 ? t("errorNetwork") : t("errorStatus", { status: error.status, detail: error.detail });
+  }
+  return String(error);
+}
+
+function report(error) {
+  if (error instanceof ApiError && error.status === 401) return; // on the way to /login
+  toast(problem(error), "error");
+}
+
+function signInAgain() {
+  rememberCsrf(null);
+  location.assign("/login");
+}
+
+setUnauthorizedHandler(signInAgain);
+
+// --- the queue ------------------------------------------------------------------------
+
+const queueList = $("queue-list");
+let listRequest = 0;
+let listTimer = null;
+
+function drawQueue() {
+  renderQueue(queueList, state.conversations, {
+    selectedId: state.selectedId,
+    search: state.search,
+    me: state.me && state.me.username,
+    onOpen: openConversation,
+  });
+  renderCounts(state.counts);
+}
+
+async function loadQueue() {
+  const mine = ++listRequest;
+  try {
+    const answer = await api.conversations(state.filter);
+    if (mine !== listRequest) return; // a newer request is on its way
+    state.conversations = answer.conversations || [];
+    state.counts = answer.counts || null;
+    drawQueue();
+  } catch (error) {
+    report(error);
+  }
+}
+
+/** Reloads the list soon, once for a burst of events. */
+function queueSoon() {
+  clearTimeout(listTimer);
+  listTimer = setTimeout(loadQueue, 200);
+}
+
+function setFilter(filter) {
+  if (!FILTERS.includes(filter)) return;
+  state.filter = filter;
+  state.conversations = null;
+  selectFilter(filter);
+  drawQueue();
+  loadQueue();
+}
+
+// --- the open conversation ------------------------------------------------------------
+
+const transcript = $("transcript");
+let composer = null;
+
+function transcriptOptions() {
+  return { me: state.me.username, flags: state.flags, onFlag: flagTurn };
+}
+
+function drawConversation({ keepScroll = false } = {}) {
+  const detail = state.detail;
+  $("conv-empty").hidden = Boolean(detail);
+  $("conv-body").hidden = !detail;
+  if (!detail) {
+    clearContext($("context"));
+    return;
+  }
+  const { composerVisible, canReply } = renderHeader(detail, state.me.username);
+  $("composer").hidden = !composerVisible;
+  composer.setCanReply(canReply);
+  const scroll = transcript.scrollTop;
+  renderTranscript(transcript, detail.messages || [], transcriptOptions());
+  if (keepScroll) transcript.scrollTop = scroll;
+  renderContext($("context"), detail);
+}
+
+async function openConversation(id, { focus = true } = {}) {
+  const switching = id !== state.selectedId;
+  state.selectedId = id;
+  if (switching) composer.reset();
+  history.replaceState(null, "", `#/c/${encodeURIComponent(id)}`);
+  drawQueue();
+  try {
+    const detail = await api.conversation(id);
+    if (state.selectedId !== id) return;
+    state.detail = detail;
+    drawConversation({ keepScroll: !switching });
+    const local = (state.conversations || []).find((c) => c.id === id);
+    if (local) local.unread = 0;
+    drawQueue();
+    if (switching && focus) $("reply-input").focus({ preventScroll: true });
+  } catch (error) {
+    report(error);
+  }
+}
+
+let detailTimer = null;
+function reloadConversationSoon() {
+  clearTimeout(detailTimer);
+  if (state.selectedId) {
+    detailTimer = setTimeout(() => openConversation(state.selectedId, { focus: false }), 150);
+  }
+}
+
+function addMessage(message) {
+  const detail = state.detail;
+  if (!detail || !message) return;
+  detail.messages = detail.messages || [];
+  if (message.id !== undefined && detail.messages.some((m) => m.id === message.id)) return;
+  detail.messages.push(message);
+  appendTurn(transcript, detail.messages, transcriptOptions());
+}
+
+async function send(text, isPrivate) {
+  try {
+    const answer = await api.send(state.selectedId, text, isPrivate);
+    if (answer && answer.message) addMessage(answer.message);
+    else reloadConversationSoon();
+    return true;
+  } catch (error) {
+    report(error);
+    return false;
+  }
+}
+
+async function act(run, done) {
+  const id = state.selectedId;
+  if (!id) return null;
+  setBusy(true);
+  try {
+    await run(id);
+    if (done) toast(done);
+    await Promise.all([openConversation(id, { focus: false }), loadQueue()]);
+    return null;
+  } catch (error) {
+    report(error);
+    return problem(error);
+  } finally {
+    setBusy(false);
+  }
+}
+
+async function cached(key, load, pick) {
+  if (!state.cache[key]) {
+    state.cache[key] = load().then(pick, (error) => {
+      delete state.cache[key];
+      throw error;
+    });
+  }
+  return state.cache[key];
+}
+
+const intentNames = () =>
+  cached("intents", api.intents, (answer) =>
+    (Array.isArray(answer) ? answer : answer.intents || []).map((i) => (typeof i === "string" ? i : i.name)));
+
+const cannedResponses = () =>
+  cached("canned", api.cannedResponses, (answer) => answer.canned_responses || []).catch((error) => {
+    report(error);
+    throw error;
+  });
+
+async function flagTurn(message) {
+  let intents;
+  try {
+    intents = await intentNames();
+  } catch (error) {
+    report(error);
+    return;
+  }
+  const answered = answeredMessage(state.detail.messages, message);
+  openFlagDialog(intents, answered ? answered.text : "", async (intent) => {
+    try {
+      await api.flag(message.id, intent);
+      state.flags.set(message.id, intent);
+      drawConversation({ keepScroll: true });
+      toast(t("flagSaved"));
+      return null;
+    } catch (error) {
+      return problem(error);
+    }
+  });
+}
+
+async function transfer() {
+  let agents = [];
+  try {
+    const answer = await api.agents();
+    agents = Array.isArray(answer) ? answer : answer.agents || [];
+  } catch (_) {
+    // No agent list from the service: the dialog takes a typed username.
+  }
+  openTransferDialog(agents, state.me.username, (target) =>
+    act((id) => api.transfer(id, target), t("transferred")));
+}
+
+// --- live events ----------------------------------------------------------------------
+
+function onEvent(event) {
+  const conversation = event.conversation || {};
+  const current = conversation.id && conversation.id === state.selectedId;
+  if (event.type === "message.created" && current) {
+    addMessage(event.message);
+    if (state.detail) Object.assign(state.detail, { ...conversation, messages: state.detail.messages, context: state.detail.context });
+  } else if (current) {
+    reloadConversationSoon();
+  }
+  if (event.type === "conversation.handed_off" && state.me.online !== false) {
+    chime(Boolean(conversation.urgent));
+    notify(
+      t("newHandoffTitle"),
+      t("newHandoffBody", { channel: label("channel", channelOf(conversation)), reason: label("reason", conversation.reason) }),
+      `handoff:${conversation.id}`,
+      () => openConversation(conversation.id),
+    );
+  }
+  queueSoon();
+}
+
+function setLiveState(liveState) {
+  const el = $("live-status");
+  el.dataset.state = liveState;
+  el.textContent = t({ online: "liveOnline", connecting: "liveConnecting", reconnecting: "liveReconnecting" }[liveState]);
+}
+
+// --- the top bar ----------------------------------------------------------------------
+
+function drawTopBar() {
+  const online = state.me.online !== false;
+  $("agent-name").textContent = state.me.username;
+  $("presence-toggle").setAttribute("aria-pressed", String(online));
+  $("presence-toggle").dataset.online = String(online);
+  $("presence-label").textContent = t(online ? "online" : "away");
+  $("notify-button").hidden = permission() !== "default";
+  setLiveState($("live-status").dataset.state || "connecting");
+}
+
+function wireTopBar() {
+  $("presence-toggle").addEventListener("click", async () => {
+    const online = state.me.online === false;
+    if (online) askPermission().then(drawTopBar); // a user gesture: a good moment to ask
+    try {
+      const answer = await api.setPresence(online);
+      state.me.online = answer && typeof answer.online === "boolean" ? answer.online : online;
+      drawTopBar();
+    } catch (error) {
+      report(error);
+    }
+  });
+  $("notify-button").addEventListener("click", async () => {
+    await askPermission();
+    drawTopBar();
+  });
+  $("lang-toggle").addEventListener("click", () => setLanguage(language() === "zh" ? "en" : "zh"));
+  $("logout-button").addEventListener("click", async () => {
+    try {
+      await api.logout();
+    } catch (_) {
+      // Leaving anyway: the session cookie expires on its own.
+    }
+    rememberCsrf(null);
+    location.assign("/login");
+  });
+  for (const tab of document.querySelectorAll(".filter")) {
+    tab.addEventListener("click", () => setFilter(tab.dataset.filter));
+    tab.addEventListener("keydown", (event) => {
+      if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
+      const index = FILTERS.indexOf(state.filter) + (event.key === "ArrowRight" ? 1 : -1);
+      const next = FILTERS[(index + FILTERS.length) % FILTERS.length];
+      setFilter(next);
+      document.querySelector(`.filter[data-filter="${next}"]`).focus();
+    });
+  }
+  $("queue-search").addEventListener("input", (event) => {
+    state.search = event.target.value.trim();
+    drawQueue();
+  });
+  $("back-button").addEventListener("click", () => {
+    state.selectedId = null;
+    state.detail = null;
+    history.replaceState(null, "", location.pathname);
+    drawConversation();
+    drawQueue();
+  });
+  $("claim-button").addEventListener("click", () => act(api.claim, t("claimed")));
+  $("transfer-button").addEventListener("click", transfer);
+  $("handback-button").addEventListener("click", () => act(api.handBack, t("handedBack")));
+  $("resolve-button").addEventListener("click", () => act(api.resolve, t("resolvedToast")));
+}
+
+// --- start ----------------------------------------------------------------------------
+
+async function start() {
+  translatePage();
+  try {
+    state.me = await api.me();
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) toast(problem(error), "error");
+    return;
+  }
+  document.body.dataset.state = "ready";
+  unlockOnGesture();
+  composer = setupComposer({
+    onSend: send,
+    loadCanned: cannedResponses,
+    conversationLanguage: () => (state.detail && state.detail.language) || "",
+  });
+  wireTopBar();
+  drawTopBar();
+  enableArrowKeys(queueList);
+  onLanguageChange(() => {
+    drawTopBar();
+    drawQueue();
+    composer.refresh();
+    drawConversation({ keepScroll: true });
+  });
+  selectFilter(state.filter);
+  drawQueue();
+  drawConversation();
+  const fromHash = location.hash.match(/^#\/c\/(.+)$/);
+  await loadQueue();
+  if (fromHash) openConversation(decodeURIComponent(fromHash[1]), { focus: false });
+  new LiveConnection({
+    onEvent,
+    onState: setLiveState,
+    onReconnect: () => {
+      loadQueue();
+      reloadConversationSoon();
+    },
+    onUnauthorized: signInAgain,
+  }).start();
+  setInterval(() => tickWaiting(queueList), 30000);
+}
+
+start();

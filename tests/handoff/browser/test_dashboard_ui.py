@@ -1,0 +1,58 @@
+"""The dashboard in a real browser: seeded metrics, charts drawn, screenshot saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from handoff.api.app import create_app
+from handoff.settings import Settings
+from tests.handoff.helpers import ADMIN, serving
+from tests.handoff.test_metrics import Clock, clock, seeded  # noqa: F401  (fixtures)
+
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+
+
+@pytest.mark.parametrize("storage", ["sqlite"], indirect=True)
+def test_dashboard_draws_the_charts(settings: Settings, seeded: Clock) -> None:  # noqa: F811
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serving(create_app(settings)) as host, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(locale="en-US", viewport={"width": 1400, "height": 1400})
+            login = page.request.post(
+                f"http://{host}/api/auth/login",
+                data={"username": ADMIN[0], "password": ADMIN[1]},
+            )
+            assert login.ok, login.text()
+            page.goto(f"http://{host}/dashboard/?from=2026-03-01&to=2026-03-02")
+            page.wait_for_selector("body[data-state=ready]", timeout=30000)
+            card = page.locator("[data-metric=conversations] b")
+            assert card.text_content() == "4"
+            for canvas in (
+                "chart-hours",
+                "chart-reasons",
+                "chart-intents",
+                "chart-csat",
+                "chart-trend",
+            ):
+                drawn = page.evaluate(
+                    """(id) => {
+                      const c = document.getElementById(id);
+                      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                      let n = 0;
+                      for (let i = 3; i < d.length; i += 4) if (d[i]) n++;
+                      return n;
+                    }""",
+                    canvas,
+                )
+                assert drawn > 500, f"{canvas} is empty"
+            page.wait_for_selector("#live span")
+            assert "wechat:o3" in (page.locator("#alerts").text_content() or "")
+            page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+        finally:
+            browser.close()

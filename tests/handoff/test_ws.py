@@ -1,0 +1,102 @@
+"""``/api/ws``: live events to agents, across replicas through Redis."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from handoff.api.app import create_app
+from handoff.settings import Settings
+from tests.handoff.conftest import Storage
+from tests.handoff.helpers import ADMIN, handoff_body, service_headers, serving, user_event
+
+
+def _token(base: str) -> str:
+    response = httpx.post(
+        f"http://{base}/api/auth/token", json={"username": ADMIN[0], "password": ADMIN[1]}
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def _next(ws: ClientConnection, kind: str) -> dict[str, Any]:
+    while True:
+        event = json.loads(ws.recv(timeout=10))
+        if event["type"] == kind:
+            return event  # type: ignore[no-any-return]
+
+
+def test_websocket_receives_handoffs_and_customer_messages(settings: Settings) -> None:
+    with serving(create_app(settings)) as base:
+        token = _token(base)
+        with connect(f"ws://{base}/api/ws?token={token}") as ws:
+            httpx.post(
+                f"http://{base}/api/internal/handoffs",
+                headers=service_headers(),
+                json=handoff_body("telegram:100"),
+            ).raise_for_status()
+            handed = _next(ws, "conversation.handed_off")
+            assert handed["conversation"]["id"] == "telegram:100"
+            assert handed["conversation"]["status"] == "pending"
+            httpx.post(
+                f"http://{base}/api/internal/events",
+                headers=service_headers(),
+                json={"events": [user_event("telegram:100", "<b>still there?</b>", 1700001000.0)]},
+            ).raise_for_status()
+            created = _next(ws, "message.created")
+            assert created["message"]["text"] == "<b>still there?</b>"
+            assert created["message"]["role"] == "customer"
+            assert created["conversation"]["unread"] == 1
+            assert created["conversation"]["last_message"]["text"] == "<b>still there?</b>"
+
+
+def test_websocket_with_cookie_session_and_refusals(settings: Settings) -> None:
+    with serving(create_app(settings)) as base:
+        # Not signed in: closed with 4401 so the inbox goes to the login page at once.
+        for url in (f"ws://{base}/api/ws", f"ws://{base}/api/ws?token=forged"):
+            with connect(url) as refused, pytest.raises(ConnectionClosed) as closed:
+                refused.recv(timeout=5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+        login = httpx.post(
+            f"http://{base}/api/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]}
+        )
+        cookie = f"handoff_session={login.cookies['handoff_session']}"
+        with pytest.raises(InvalidStatus):  # another site's page using the agent's cookie
+            connect(
+                f"ws://{base}/api/ws",
+                additional_headers={"Cookie": cookie},
+                origin="http://evil.example",
+            ).close()  # type: ignore[arg-type]
+        with connect(
+            f"ws://{base}/api/ws", additional_headers={"Cookie": cookie}, origin=f"http://{base}"
+        ) as ws:  # type: ignore[arg-type]
+            httpx.post(
+                f"http://{base}/api/internal/handoffs",
+                headers=service_headers(),
+                json=handoff_body("webchat:ws"),
+            ).raise_for_status()
+            assert _next(ws, "conversation.handed_off")["conversation"]["id"] == "webchat:ws"
+
+
+def test_replicas_share_live_events_through_redis(
+    storage: Storage, make_settings: Callable[..., Settings]
+) -> None:
+    if storage.redis_url is None:
+        pytest.skip("replicas share events only through Redis")
+    one, two = make_settings(), make_settings()
+    with serving(create_app(one)) as first, serving(create_app(two)) as second:
+        token = _token(second)
+        with connect(f"ws://{second}/api/ws?token={token}") as ws:
+            httpx.post(
+                f"http://{first}/api/internal/handoffs",
+                headers=service_headers(),
+                json=handoff_body("telegram:200"),
+            ).raise_for_status()
+            event = _next(ws, "conversation.handed_off")
+            assert event["conversation"]["id"] == "telegram:200"
