@@ -2,20 +2,30 @@
 
 Who is talking is kept in one place: Rasa's own pause/resume events on the
 tracker. Handing off pauses the conversation, so the bot stays silent until
-the conversation is resumed (handed back).
+the conversation is resumed (handed back). The handoff service gets the
+conversation with its context (:mod:`actions.handoff_context`) and answers
+with the customer's place in the queue, which the customer is told; when the
+service cannot be reached the conversation still pauses, and the event
+broker delivers it to the service later (its ``pause`` event).
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import math
+from datetime import datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.labels import SUGGESTION, say
+from actions.handoff_client import HandoffClient, HandoffError, QueueTicket
+from actions.handoff_context import handoff_context
+from actions.labels import EN, SUGGESTION, ZH_HANT, say
+from actions.shop_client import ShopClient, ShopError
+from bot import settings as bot_settings
 from bot.sensitive import detect_sensitive_topic
 
 logger = logging.getLogger(__name__)
@@ -45,10 +55,15 @@ def offer_handoff(reason: HandoffReason) -> list[EventType]:
     ]
 
 
-def hand_off(
+async def hand_off(
     dispatcher: CollectingDispatcher, tracker: Tracker, reason: HandoffReason
 ) -> list[EventType]:
-    """Tells the customer a human is coming and pauses the bot.
+    """Hands the conversation to the handoff service, tells the customer, pauses the bot.
+
+    The customer hears their place in the queue and the expected wait;
+    outside business hours or with nobody online, when someone will answer;
+    when the service cannot be reached, that a person will follow up. The
+    conversation pauses in every case.
 
     Args:
         dispatcher: Where the customer's reply goes.
@@ -59,7 +74,15 @@ def hand_off(
         The events that record the handoff and pause the conversation.
     """
     logger.info("handing off %s: %s", tracker.sender_id, reason.value)
-    dispatcher.utter_message(response="utter_handoff")
+    settings = bot_settings.load()
+    cases = await _after_sales_cases(settings, tracker.get_slot("order_id"), reason)
+    ticket: QueueTicket | None = None
+    try:
+        async with HandoffClient.from_settings(settings) as client:
+            ticket = await client.hand_off(handoff_context(tracker, reason.value, cases))
+    except (HandoffError, bot_settings.SettingsError) as error:
+        logger.error("handoff service did not take %s: %s", tracker.sender_id, error)
+    _tell_customer(dispatcher, ticket, tracker.get_slot("language"))
     events: list[EventType] = [
         SlotSet("handoff_reason", reason.value),
         SlotSet("awaiting_confirmation", False),
@@ -69,6 +92,86 @@ def hand_off(
     if tracker.active_loop_name:
         events += [ActiveLoop(None), SlotSet("requested_slot", None)]
     return [*events, ConversationPaused()]
+
+
+async def _after_sales_cases(
+    settings: bot_settings.Settings, order_id: str | None, reason: HandoffReason
+) -> list[dict[str, Any]]:
+    # The shop was just seen down: asking again would only make the customer wait.
+    if not order_id or reason is HandoffReason.SHOP_UNAVAILABLE:
+        return []
+    try:
+        async with ShopClient.from_settings(settings) as shop:
+            cases = await shop.list_cases(order_id)
+    except ShopError as error:
+        logger.warning("after-sales cases of %s not fetched: %s", order_id, error)
+        return []
+    fields = ("case_id", "type", "status", "order_id")
+    return [{name: case.get(name) for name in fields} for case in cases]
+
+
+def _tell_customer(
+    dispatcher: CollectingDispatcher, ticket: QueueTicket | None, language: str | None
+) -> None:
+    if ticket is None:
+        dispatcher.utter_message(response="utter_handoff_follow_up")
+        return
+    next_open = describe_opening(ticket.next_open_at, language)
+    if not ticket.business_hours_open and next_open:
+        dispatcher.utter_message(response="utter_handoff_after_hours", next_open=next_open)
+    elif not ticket.business_hours_open or ticket.agents_online < 1:
+        dispatcher.utter_message(response="utter_handoff_no_agents")
+    else:
+        dispatcher.utter_message(
+            response="utter_handoff_queued",
+            queue_position=ticket.queue_position or 1,
+            expected_wait=describe_wait(ticket.expected_wait_s, language),
+        )
+
+
+def describe_wait(seconds: float | None, language: str | None) -> str:
+    """ "约3分钟", "約3分鐘", "about 3 minutes"; "不到1分钟" under a minute."""
+    if seconds is None or seconds < 60:
+        return {ZH_HANT: "不到1分鐘", EN: "less than a minute"}.get(language or "", "不到1分钟")
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        unit = {ZH_HANT: "約{}分鐘", EN: "about {} minute{}"}.get(language or "", "约{}分钟")
+        return unit.format(minutes, "" if minutes == 1 else "s")
+    hours = math.ceil(minutes / 60)
+    unit = {ZH_HANT: "約{}小時", EN: "about {} hour{}"}.get(language or "", "约{}小时")
+    return unit.format(hours, "" if hours == 1 else "s")
+
+
+def describe_opening(
+    next_open_at: str | None, language: str | None, now: datetime | None = None
+) -> str | None:
+    """When business hours start again, in the service's time zone and the customer's words.
+
+    Returns:
+        "今天 09:00", "明天 09:00", "11月9日 09:00" (or "today at 09:00",
+        "on 9 Nov at 09:00"), or None when the service did not say (or said
+        something unreadable).
+    """
+    if not next_open_at:
+        return None
+    try:
+        opening = datetime.fromisoformat(next_open_at.replace("Z", "+00:00"))
+    except ValueError:
+        logger.warning("unreadable next_open_at from the handoff service: %r", next_open_at)
+        return None
+    today = (now or datetime.now(opening.tzinfo)).astimezone(opening.tzinfo).date()
+    clock = f"{opening:%H:%M}"
+    if language == EN:
+        if opening.date() == today:
+            return f"today at {clock}"
+        if opening.date() == today + timedelta(days=1):
+            return f"tomorrow at {clock}"
+        return f"on {opening.day} {opening:%b} at {clock}"
+    if opening.date() == today:
+        return f"今天 {clock}"
+    if opening.date() == today + timedelta(days=1):
+        return f"明天 {clock}"
+    return f"{opening.month}月{opening.day}日 {clock}"
 
 
 def _last_bot_response(tracker: Tracker) -> str | None:
@@ -102,7 +205,7 @@ class ActionHandoff(Action):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> list[EventType]:
-        return hand_off(dispatcher, tracker, reason_for_request(tracker))
+        return await hand_off(dispatcher, tracker, reason_for_request(tracker))
 
 
 def previous_turn_was_misunderstood(tracker: Tracker) -> bool:
@@ -151,7 +254,7 @@ class ActionHandleMisunderstanding(Action):
         domain: dict[str, Any],
     ) -> list[EventType]:
         if previous_turn_was_misunderstood(tracker):
-            return hand_off(dispatcher, tracker, HandoffReason.REPEATED_MISUNDERSTANDING)
+            return await hand_off(dispatcher, tracker, HandoffReason.REPEATED_MISUNDERSTANDING)
         buttons = _suggestions(tracker)
         if buttons:
             dispatcher.utter_message(response="utter_ask_rephrase", buttons=buttons)

@@ -66,3 +66,30 @@ def say(labels: dict[str, Label], key: str, language: str | None) -> str:
     if label is None:
         return key
     return label.get(language or DEFAULT_LANGUAGE, label[DEFAULT_LANGUAGE])
+
+
+HANDOFF_REASON: dict[str, Label] = {
+    "explicit_request": _label(
+        "客户要求转人工", "客戶要求轉人工", "the customer asked for a person"
+    ),
+    "repeated_misunderstanding": _label(
+        "机器人连续两次没听懂", "機器人連續兩次沒聽懂", "the bot misunderstood twice in a row"
+    ),
+    "sensitive_topic": _label("敏感问题，需人工处理", "敏感問題，需人工處理", "a sensitive topic"),
+    "complaint": _label("客户投诉", "客戶投訴", "a complaint"),
+    "form_failed": _label(
+        "订单号多次无法识别", "訂單號多次無法識別", "the order number was not recognised"
+    ),
+    "shop_unavailable": _label(
+        "订单系统暂时不可用", "訂單系統暫時不可用", "the shop was unavailable"
+    ),
+}
+
+# What the customer wanted, for the agent's summary: the suggestion titles,
+# plus the intents no suggestion button offers.
+INTENT: dict[str, Label] = {
+    **SUGGESTION,
+    "complain": _label("投诉", "投訴", "Complaint"),
+    "faq": _label("咨询常见问题", "諮詢常見問題", "FAQ question"),
+    "out_of_scope": _label("其他问题", "其他問題", "Something else"),
+}

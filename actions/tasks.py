@@ -111,7 +111,7 @@ class ActionConfirmPending(Action):
         pending = tracker.get_slot("pending_action")
         if pending == "handoff":
             reason = HandoffReason(tracker.get_slot("handoff_reason") or "explicit_request")
-            return _close_question() + hand_off(dispatcher, tracker, reason)
+            return _close_question() + await hand_off(dispatcher, tracker, reason)
         order_id = tracker.get_slot("order_id")
         try:
             async with ShopClient.from_settings(settings.load()) as shop:

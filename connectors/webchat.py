@@ -14,7 +14,9 @@ With ``REDIS_URL`` set the socket.io server uses Redis as its client manager,
 so a reply emitted by any replica, or by another service through
 :func:`redis_output`, reaches the customer's room wherever they are
 connected. The page, its files and the history live in
-:mod:`connectors.webchat_page`.
+:mod:`connectors.webchat_page`. Agents' replies come from the handoff service
+through ``POST /webhooks/webchat/outbound`` (:mod:`connectors.outbound`) and
+leave through the same output as the bot's.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sanic import Blueprint
 from bot import settings as bot_settings
 from connectors.background import BackgroundTasks
 from connectors.dedupe import SeenMessages, seen_messages_from_settings
+from connectors.outbound import Outbound, SendRefused, add_outbound_route, feed, replayed_message
 from connectors.webchat_page import add_page_routes
 from connectors.webchat_parse import (
     Inbound,
@@ -292,4 +295,22 @@ class WebChatInput(SocketIOInput):
             self.background.start(handle(message), name=f"webchat {recipient}")
             return "accepted"
 
+        async def send(message: Outbound) -> None:
+            try:
+                if message.buttons:
+                    await output.send_text_with_buttons(
+                        message.recipient_id, message.text or "", message.buttons
+                    )
+                else:
+                    await output.send_text_message(message.recipient_id, message.text or "")
+            except Exception as error:  # the socket.io server or its Redis manager failed
+                raise SendRefused(f"{type(error).__name__}: {error}") from error
+
+        def replay(message: Outbound) -> None:
+            self.background.start(
+                feed(on_new_message, replayed_message(message, output, self.name())),
+                name=f"webchat replay {message.recipient_id}",
+            )
+
+        add_outbound_route(blueprint, channel=self.name(), send=send, replay=replay)
         return blueprint

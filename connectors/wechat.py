@@ -5,7 +5,10 @@ the request after 5 s, retrying three times. So the webhook checks the
 signature, parses safely, claims the ``MsgId`` (events: sender, time and
 event), answers ``success`` at once and lets Rasa work in the background; the
 bot's replies go out through the customer-service API
-(``message/custom/send``), the same path agents' replies take.
+(``message/custom/send``), the same path agents' replies take: the handoff
+service posts them to ``/webhooks/wechat/outbound`` (:mod:`connectors.outbound`),
+and WeChat's refusals (45015 once the 48-hour window closed) are recorded in
+the send-failure log and answered 502.
 """
 
 from __future__ import annotations
@@ -31,6 +34,13 @@ from bot import settings as bot_settings
 from bot.settings import Settings
 from connectors.background import BackgroundTasks
 from connectors.dedupe import SeenMessages, seen_messages_from_settings
+from connectors.outbound import (
+    Outbound,
+    SendRefused,
+    add_outbound_route,
+    feed,
+    replayed_message,
+)
 from connectors.wechat_client import (
     DEFAULT_API_BASE_URL,
     SendResult,
@@ -156,18 +166,25 @@ class WeChatOutput(OutputChannel):
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Sends ``text``, in pieces when it is over WeChat's length limit."""
-        for piece in split_text(text):
-            await self.deliver(
-                openid_of(recipient_id), {"msgtype": "text", "text": {"content": piece}}
-            )
+        await self.deliver_text(recipient_id, text)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         """Sends the buttons as numbered lines; the customer answers with the number."""
+        await self.deliver_text(recipient_id, text, buttons)
+
+    async def deliver_text(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]] | None = None
+    ) -> SendResult:
+        """Sends a text (in pieces if long), buttons as numbered lines; stops at a refusal.
+
+        Returns:
+            Success, or the first refusal (already logged and recorded).
+        """
         openid = openid_of(recipient_id)
         lines, payloads = [], []
-        for button in buttons:
+        for button in buttons or []:
             title = str(button.get("title") or button.get("payload") or "")
             if button.get("payload"):
                 payloads.append(str(button["payload"]))
@@ -176,9 +193,12 @@ class WeChatOutput(OutputChannel):
                 lines.append(f"{title}: {button['url']}")
         if payloads:
             await asyncio.to_thread(self.stores.choices.remember, openid, payloads)
-        await self.send_text_message(
-            recipient_id, "\n".join([text, *lines]) if text else "\n".join(lines)
-        )
+        full = "\n".join([text, *lines]) if text else "\n".join(lines)
+        for piece in split_text(full):
+            result = await self.deliver(openid, {"msgtype": "text", "text": {"content": piece}})
+            if not result.ok:
+                return result
+        return SendResult(ok=True)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         """WeChat sends images by uploaded media id only; the link goes as text."""
@@ -314,7 +334,21 @@ class WeChatInput(InputChannel):
                 )
             return response.text("success")
 
+        def replay(message: Outbound) -> None:
+            self.background.start(
+                feed(on_new_message, replayed_message(message, self._output, CHANNEL)),
+                name=f"wechat-replay-{message.recipient_id}",
+            )
+
+        add_outbound_route(webhook, channel=CHANNEL, send=self._send_outbound, replay=replay)
         return webhook
+
+    async def _send_outbound(self, message: Outbound) -> None:
+        result = await self._output.deliver_text(
+            message.recipient_id, message.text or "", message.buttons
+        )
+        if not result.ok:
+            raise SendRefused(f"WeChat errcode {result.errcode}: {result.errmsg}")
 
     async def _accept(self, request: Request) -> Inbound | None:
         stream = getattr(request, "stream", None)

@@ -10,12 +10,23 @@ from bot.models import ensure_model
 from tests.support.processes import Stack, running_stack
 from tests.support.summary import SUMMARY
 
+# The handoff service's tests run in its own environment (.venv-handoff, see
+# tests/handoff/pytest.ini): `make test` runs them separately.
+collect_ignore = ["handoff"]
+
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Demo shop (fresh database), action server and Rasa server on free ports."""
+    """Demo shop (fresh database), action server, Rasa and the handoff service.
+
+    All on free ports; the real handoff service (its own SQLite database, a
+    fresh service token shared with Rasa and the action server) receives the
+    hand-offs and the event broker's batches. Tests that must see the raw
+    requests of the Rasa side use the recording stand-in
+    (``tests/support/handoff_api.py``) instead.
+    """
     ensure_model()
-    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+    with running_stack(tmp_path_factory.mktemp("stack"), handoff=True) as running:
         yield running
 
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from actions.language import detect_language
+from tests.support.handoff_client import HandoffClient, customer_texts
 from tests.support.stories import compare, load_stories, play
 
 STORIES = load_stories(Path(__file__).with_name("test_stories.yml"))
@@ -71,6 +72,41 @@ def test_the_bot_is_silent_while_paused_and_answers_after_resume(stack, client) 
     )
     resumed.raise_for_status()
     assert say(client, stack, sender, "你好")  # the bot answers again
+
+
+def test_a_handoff_reaches_the_service_with_its_context_and_every_event(stack, client) -> None:
+    service = HandoffClient.admin(stack.handoff)
+    sender = f"telegram:{uuid.uuid4().int % 10**9}"
+    say(client, stack, sender, "订单20241020005到哪了")
+    replies = say(client, stack, sender, "转人工")
+    body = " ".join(reply.get("text", "") for reply in replies)
+    assert "您不用重复描述问题" in body and "系统有点忙" not in body  # the service answered
+    # The action's context and the event broker's record meet in one conversation.
+    seen = service.wait_for(
+        sender,
+        lambda c: (
+            len(customer_texts(c)) >= 2
+            and any("您不用重复描述问题" in (m["text"] or "") for m in c["messages"])
+        ),
+        what="the handed-off conversation with its whole record",
+    )
+    assert (seen["channel"], seen["reason"], seen["language"]) == (
+        "telegram",
+        "explicit_request",
+        "zh-Hans",
+    )
+    assert seen["status"] in ("pending", "open")
+    assert seen["team"] == "logistics"  # a shipment question
+    assert seen["context"]["slots"]["order_id"] == "20241020005"
+    assert seen["context"]["reason"] == "explicit_request"
+    assert any(i["intent"] == "request_human" for i in seen["context"]["intents"])
+    cases = seen["context"]["history"]["after_sales_cases"]
+    assert any(case["case_id"] == "AS-000123" for case in cases)
+    assert seen["context"]["order"]["order_id"] == "20241020005"  # from the shop
+    # Each turn once, though both the action's transcript and the broker carried it.
+    assert customer_texts(seen) == ["订单20241020005到哪了", "转人工"]
+    bot_texts = [m["text"] for m in seen["messages"] if m["role"] == "bot"]
+    assert len(bot_texts) == len(set(bot_texts)) >= 2
 
 
 def test_buttons_reach_the_channel(stack, client) -> None:

@@ -1,4 +1,4 @@
-"""Actions run against a real demo shop on a fresh database."""
+"""Actions run against a real demo shop on a fresh database, and a recording handoff service."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.handoff_api import HandoffApi, running_handoff_api
 from tests.support.shop import running_shop
 
 
@@ -37,3 +38,29 @@ def use_shop(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv("SHOP_API_TIMEOUT", str(timeout_s))
 
     return point_at
+
+
+@pytest.fixture(scope="module")
+def _handoff_server() -> Iterator[HandoffApi]:
+    with running_handoff_api() as api:
+        yield api
+
+
+@pytest.fixture(autouse=True)
+def handoff_api(
+    _handoff_server: HandoffApi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> HandoffApi:
+    """Points every action at a recording stand-in of the handoff service.
+
+    Each test starts with nothing recorded and the default answer: in the
+    queue, second, about four minutes.
+    """
+    monkeypatch.setenv("BOT_IGNORE_DOTENV", "1")
+    monkeypatch.setenv("BOT_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("HANDOFF_URL", _handoff_server.url)
+    monkeypatch.setenv("HANDOFF_SERVICE_TOKEN", _handoff_server.token)
+    monkeypatch.delenv("HANDOFF_TIMEOUT", raising=False)
+    monkeypatch.delenv("HANDOFF_ENV", raising=False)
+    _handoff_server.requests.clear()
+    _handoff_server._answers.clear()
+    return _handoff_server

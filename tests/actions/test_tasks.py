@@ -214,10 +214,15 @@ async def test_a_shop_that_hangs_times_out(use_shop) -> None:
     assert 0.9 <= elapsed < 2.5
 
 
-async def test_a_yes_to_the_offer_hands_off_with_its_reason(shop) -> None:
+async def test_a_yes_to_the_offer_hands_off_with_its_reason(shop, handoff_api) -> None:
     dispatcher, events = await answer(
         ActionConfirmPending(), "handoff", seed.ORDER_SHIPPED, handoff_reason="shop_unavailable"
     )
-    assert responses(dispatcher) == ["utter_handoff"]
+    assert responses(dispatcher) == ["utter_handoff_queued"]
     assert events[-1]["event"] == "pause"
     assert slot_events(events)["handoff_reason"] == "shop_unavailable"
+    [sent] = handoff_api.received("/api/internal/handoffs")
+    assert sent["reason"] == "shop_unavailable"
+    assert sent["slots"]["order_id"] == seed.ORDER_SHIPPED
+    # The shop was just seen down: not asked again for the order's cases.
+    assert sent["after_sales_cases"] == []

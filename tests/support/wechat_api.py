@@ -4,7 +4,8 @@ It answers the two calls the connector makes, as documented by WeChat:
 ``GET /cgi-bin/token`` (``{"access_token", "expires_in"}`` or an error) and
 ``POST /cgi-bin/message/custom/send?access_token=…`` (``{"errcode": 0,
 "errmsg": "ok"}``). Tests tell it to refuse sends (45015, -1 …) and read back
-what it received and how many tokens were fetched.
+what it received (each send timestamped) and how many tokens were fetched;
+listeners (benchmarks) are told of each send as it is recorded.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +54,12 @@ def _error(errcode: int) -> JSONResponse:
 
 @dataclass(frozen=True)
 class SendAttempt:
-    """One call of message/custom/send and what it was answered."""
+    """One call of message/custom/send, what it was answered and when (``time.monotonic()``)."""
 
     access_token: str
     body: dict[str, Any]
     errcode: int
+    at: float = field(default_factory=time.monotonic)
 
 
 class WeChatApi:
@@ -71,6 +73,7 @@ class WeChatApi:
         self.attempts: list[SendAttempt] = []
         self._tokens: set[str] = set()
         self._answers: deque[int] = deque()
+        self._listeners: list[Callable[[SendAttempt], None]] = []
         self._lock = threading.Lock()
         self.app = Starlette(
             routes=[
@@ -78,6 +81,10 @@ class WeChatApi:
                 Route("/cgi-bin/message/custom/send", self._send, methods=["POST"]),
             ]
         )
+
+    def listen(self, listener: Callable[[SendAttempt], None]) -> None:
+        """Calls ``listener`` with every send once recorded (in the server's thread)."""
+        self._listeners.append(listener)
 
     def answer_next(self, *errcodes: int) -> None:
         """The next sends get these errcodes, in order (0 = accepted)."""
@@ -135,7 +142,10 @@ class WeChatApi:
                 errcode = 40001
             else:
                 errcode = self._answers.popleft() if self._answers else 0
-            self.attempts.append(SendAttempt(token, body, errcode))
+            attempt = SendAttempt(token, body, errcode)
+            self.attempts.append(attempt)
+        for listener in self._listeners:
+            listener(attempt)
         if errcode:
             return _error(errcode)
         return JSONResponse({"errcode": 0, "errmsg": "ok"})
@@ -159,15 +169,15 @@ def push(name: str, **fields: str) -> str:
     those elements, so tests can send distinct messages of a real shape.
     """
     xml = (FIXTURES / name).read_text(encoding="utf-8")
-    for field, value in fields.items():
+    for element, value in fields.items():
 
-        def replace(match: re.Match[str], value: str = value, field: str = field) -> str:
+        def replace(match: re.Match[str], value: str = value, element: str = element) -> str:
             cdata = match.group(1).startswith("<![CDATA[")
             inner = f"<![CDATA[{value}]]>" if cdata else value
-            return f"<{field}>{inner}</{field}>"
+            return f"<{element}>{inner}</{element}>"
 
-        xml, count = re.subn(rf"<{field}>(.*?)</{field}>", replace, xml, flags=re.S)
-        assert count == 1, f"{name} has no <{field}>"
+        xml, count = re.subn(rf"<{element}>(.*?)</{element}>", replace, xml, flags=re.S)
+        assert count == 1, f"{name} has no <{element}>"
     return xml
 
 
