@@ -5,6 +5,9 @@ Commands:
     serve    start one process of the stack (rasa, actions, shop)
     train    train a model unless one with the same data fingerprint exists
     eval     score the served model on the held-out split
+    retrain  train on the trainers' labels; promote the model if it is not worse
+    models   list the model registry
+    rollback serve the model before the served one again
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 from bot import settings
 
@@ -53,6 +57,55 @@ def _eval(args: argparse.Namespace) -> int:
     return 0 if scores.passed else 1
 
 
+def _retrain(args: argparse.Namespace) -> int:
+    from bot.commands import retrain_command
+
+    return retrain_command(args)
+
+
+def _models(args: argparse.Namespace) -> int:
+    from bot.commands import models_command
+
+    return models_command(args)
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from bot.commands import rollback_command
+
+    return rollback_command(args)
+
+
+def _add_retraining(commands: argparse._SubParsersAction) -> None:
+    from bot.gate import DEFAULT_INTENT_TOLERANCE, DEFAULT_TOLERANCE
+    from bot.settings import PROJECT_ROOT
+
+    retrain = commands.add_parser("retrain", help="train on labels, promote behind a gate")
+    source = retrain.add_mutually_exclusive_group()
+    source.add_argument("--labels", type=Path, help='JSON file: {"examples": [...]}')
+    source.add_argument(
+        "--from-service", action="store_true", help="the handoff service's label export"
+    )
+    retrain.add_argument(
+        "--tolerance",
+        type=float,
+        default=DEFAULT_TOLERANCE,
+        help="how much lower accuracy or macro F1 may be (default %(default)s)",
+    )
+    retrain.add_argument(
+        "--intent-tolerance",
+        type=float,
+        default=DEFAULT_INTENT_TOLERANCE,
+        help="how much lower any one intent's F1 may be (default %(default)s)",
+    )
+    for parser in (retrain, commands.add_parser("rollback", help="serve the previous model")):
+        parser.add_argument(
+            "--project", type=Path, default=PROJECT_ROOT, help="the assistant's folder"
+        )
+    retrain.set_defaults(handler=_retrain)
+    commands.choices["rollback"].set_defaults(handler=_rollback)
+    commands.add_parser("models", help="list the model registry").set_defaults(handler=_models)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m bot``."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -66,5 +119,6 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--force", action="store_true", help="train even if cached")
     train.set_defaults(handler=_train)
     commands.add_parser("eval", help="score the held-out split").set_defaults(handler=_eval)
+    _add_retraining(commands)
     args = parser.parse_args(argv)
     return int(args.handler(args))

@@ -25,7 +25,14 @@ MODELS_DIR = PROJECT_ROOT / "models"
 CURRENT_MODEL = MODELS_DIR / "current.tar.gz"
 # What the trained model depends on; code in bot/ that the pipeline names
 # is included because a changed component may train differently.
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/policies.py", "bot/nlu.py")
+TRAINING_INPUTS = (
+    "config.yml",
+    "domain.yml",
+    "data",
+    "bot/policies.py",
+    "bot/nlu.py",
+    "bot/classifier.py",
+)
 
 
 def cache_dir() -> Path:
@@ -63,11 +70,13 @@ def current_model_path() -> Path:
     return CURRENT_MODEL
 
 
-def _point_current_at(model: Path) -> None:
-    MODELS_DIR.mkdir(exist_ok=True)
-    if CURRENT_MODEL.is_symlink() or CURRENT_MODEL.exists():
-        CURRENT_MODEL.unlink()
-    CURRENT_MODEL.symlink_to(model.name)
+def point_current_at(model: Path) -> None:
+    """Makes ``current.tar.gz`` next to ``model`` point at it (what a restart serves)."""
+    current = model.parent / CURRENT_MODEL.name
+    model.parent.mkdir(parents=True, exist_ok=True)
+    if current.is_symlink() or current.exists():
+        current.unlink()
+    current.symlink_to(model.name)
 
 
 def ensure_model(*, force: bool = False) -> Path:
@@ -92,12 +101,16 @@ def ensure_model(*, force: bool = False) -> Path:
         train(local)
         cached.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(local, cached)
-    _point_current_at(local)
+    point_current_at(local)
     return local
 
 
-def train(output: Path) -> float:
-    """Trains a model into ``output``; returns the seconds it took."""
+def train(output: Path, root: Path = PROJECT_ROOT) -> float:
+    """Trains a model into ``output`` from the inputs under ``root``; returns the seconds.
+
+    Rasa runs in this checkout, so the pipeline's components (``bot.nlu`` …)
+    and Rasa's training cache (``.rasa/``) are this checkout's.
+    """
     started = time.monotonic()
     rasa = os.path.join(os.path.dirname(sys.executable), "rasa")
     subprocess.run(
@@ -105,11 +118,11 @@ def train(output: Path) -> float:
             rasa,
             "train",
             "--config",
-            "config.yml",
+            str(root / "config.yml"),
             "--domain",
-            "domain.yml",
+            str(root / "domain.yml"),
             "--data",
-            "data",
+            str(root / "data"),
             "--out",
             str(output.parent),
             "--fixed-model-name",

@@ -9,6 +9,8 @@ choose their own.
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,12 @@ DEFAULT_SHOP_PORT = 8080
 DEFAULT_RASA_PORT = 5005
 DEFAULT_ACTIONS_PORT = 5055
 DEFAULT_SHOP_TIMEOUT_S = 3.0
+DEFAULT_HANDOFF_URL = "http://127.0.0.1:8000"
+DEFAULT_HANDOFF_TIMEOUT_S = 3.0
+# Shared by the Rasa side and the handoff service when HANDOFF_SERVICE_TOKEN
+# is unset in development, so both agree on one machine with nothing set.
+SERVICE_TOKEN_FILE = Path("secrets") / "handoff_service_token"
+_PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "password", "token"})
 
 
 class SettingsError(ValueError):
@@ -43,6 +51,10 @@ class Settings:
     rasa_port: int
     actions_port: int
     var_dir: Path
+    handoff_url: str = DEFAULT_HANDOFF_URL
+    handoff_service_token: str | None = None
+    handoff_timeout_s: float = DEFAULT_HANDOFF_TIMEOUT_S
+    production: bool = False
 
 
 def _float(name: str, default: float) -> float:
@@ -73,6 +85,20 @@ def _optional(name: str) -> str | None:
     return value or None
 
 
+def _production() -> bool:
+    environment = (os.environ.get("HANDOFF_ENV") or "development").strip().lower()
+    if environment not in ("development", "production"):
+        raise SettingsError(f"HANDOFF_ENV must be development or production, got {environment!r}")
+    return environment == "production"
+
+
+def _service_token(production: bool) -> str | None:
+    token = _optional("HANDOFF_SERVICE_TOKEN")
+    if production and (token is None or token.lower() in _PLACEHOLDER_SECRETS):
+        raise SettingsError("HANDOFF_SERVICE_TOKEN must be set to a real secret in production")
+    return token
+
+
 def load(*, read_dotenv: bool = True) -> Settings:
     """Read the settings from the environment (and ``.env`` when present)."""
     if read_dotenv and not os.environ.get("BOT_IGNORE_DOTENV"):
@@ -80,6 +106,7 @@ def load(*, read_dotenv: bool = True) -> Settings:
     var_dir = Path(os.environ.get("BOT_VAR_DIR") or VAR_DIR)
     shop_port = _int("DEMO_SHOP_PORT", DEFAULT_SHOP_PORT)
     rasa_port = _int("RASA_PORT", DEFAULT_RASA_PORT)
+    production = _production()
     return Settings(
         shop_api_url=(os.environ.get("SHOP_API_URL") or f"http://127.0.0.1:{shop_port}").rstrip(
             "/"
@@ -97,4 +124,54 @@ def load(*, read_dotenv: bool = True) -> Settings:
         rasa_port=rasa_port,
         actions_port=_int("ACTIONS_PORT", DEFAULT_ACTIONS_PORT),
         var_dir=var_dir,
+        handoff_url=(os.environ.get("HANDOFF_URL") or DEFAULT_HANDOFF_URL).rstrip("/"),
+        handoff_service_token=_service_token(production),
+        handoff_timeout_s=_float("HANDOFF_TIMEOUT", DEFAULT_HANDOFF_TIMEOUT_S),
+        production=production,
     )
+
+
+def service_token(settings: Settings) -> str:
+    """The secret shared with the handoff service (``HANDOFF_SERVICE_TOKEN``).
+
+    When it is unset in development, it is read from
+    ``<BOT_VAR_DIR>/secrets/handoff_service_token``, which is created (mode
+    600) with a random token when missing; the handoff service does the same,
+    so both sides agree on one machine with nothing configured.
+
+    Raises:
+        SettingsError: Unset in production (``HANDOFF_ENV=production``).
+    """
+    if settings.handoff_service_token:
+        return settings.handoff_service_token
+    if settings.production:
+        raise SettingsError("HANDOFF_SERVICE_TOKEN must be set in production")
+    return _read_or_create_secret(settings.var_dir / SERVICE_TOKEN_FILE)
+
+
+_SECRET_READ_ATTEMPTS = 50
+
+
+def _read_or_create_secret(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # Written aside, then linked into place: linking fails when another
+        # process won the race, and nobody ever reads a half-written file.
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                file.write(secrets.token_urlsafe(32) + "\n")
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+        finally:
+            draft.unlink(missing_ok=True)
+    for _ in range(_SECRET_READ_ATTEMPTS):
+        # A writer that does not link (the service's) may not have written yet.
+        token = path.read_text(encoding="utf-8").strip()
+        if token:
+            return token
+        time.sleep(0.02)
+    raise SettingsError(f"{path} is empty; delete it or set HANDOFF_SERVICE_TOKEN")
