@@ -8,8 +8,13 @@ PY := $(VENV)/bin/python
 # versions first; a pyenv shim on PATH may exist without working).
 PYTHON310 ?= $(shell for p in $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10 2>/dev/null) $$(command -v python3.10); do "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && echo "$$p" && break; done)
 STAMP := $(VENV)/.installed
+# The handoff service has its own environment (current SQLAlchemy and redis-py).
+HANDOFF_VENV := .venv-handoff
+HANDOFF_PY := $(HANDOFF_VENV)/bin/python
+PYTHON311 ?= $(shell for p in $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.11*/bin/python3.11 2>/dev/null) $$(command -v python3.11); do "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null && echo "$$p" && break; done)
+HANDOFF_STAMP := $(HANDOFF_VENV)/.installed
 
-.PHONY: help install browser model run test eval lint lock clean
+.PHONY: help install install-handoff browser model run test eval bench-connectors bench-nlu lint lock lock-handoff clean
 
 help:
 	@echo "make run    install, train if the data changed, start the whole stack"
@@ -26,10 +31,19 @@ $(STAMP): requirements.lock
 
 install: $(STAMP)
 
+$(HANDOFF_STAMP): handoff/requirements.lock
+	@test -n "$(PYTHON311)" || { echo "Python 3.11 is required (handoff service); install it or set PYTHON311=/path/to/python3.11"; exit 1; }
+	test -x $(HANDOFF_PY) || $(PYTHON311) -m venv $(HANDOFF_VENV)
+	$(HANDOFF_PY) -m pip install --quiet --upgrade pip wheel
+	$(HANDOFF_PY) -m pip install --quiet -r handoff/requirements.lock
+	touch $(HANDOFF_STAMP)
+
+install-handoff: $(HANDOFF_STAMP)
+
 model: install
 	$(PY) -m bot train
 
-run: model
+run: model $(HANDOFF_STAMP)
 	$(PY) -m bot run
 
 # Browser tests use Debian's Chromium and a CJK font (Chinese renders as boxes without it).
@@ -38,18 +52,35 @@ browser:
 	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi wqy; then \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei; fi
 
-test: model browser
+test: model browser $(HANDOFF_STAMP)
 	$(PY) -m pytest
+	$(HANDOFF_PY) -m pytest tests/handoff
 
 eval: model
 	$(PY) -m bot eval
 
-lint: install
+# Bot-reply latency through each connector against the REST channel (docs/BENCHMARKS.md).
+bench-connectors: model
+	$(PY) -m bench.connector_latency
+
+# The NLU pipeline on public benchmarks (docs/BENCHMARKS.md); SETS="banking77 …" to choose.
+bench-nlu: install
+	$(PY) -m bench.public_nlu $(SETS)
+
+lint: install $(HANDOFF_STAMP)
 	$(VENV)/bin/ruff check bot actions connectors tests bench
 	$(VENV)/bin/mypy bot actions connectors
+	$(HANDOFF_VENV)/bin/ruff check --config handoff/pyproject.toml handoff tests/handoff
+	$(HANDOFF_VENV)/bin/mypy --config-file handoff/pyproject.toml handoff
 
 lock: install
 	$(PY) -m pip freeze --exclude-editable > requirements.lock
+
+lock-handoff: install-handoff
+	$(HANDOFF_PY) -m pip install --quiet -r handoff/requirements.in
+	{ echo "# Pinned environment of the handoff service (.venv-handoff, Python 3.11)."; \
+	  echo "# Top-level requirements: handoff/requirements.in; re-pin with make lock-handoff."; \
+	  $(HANDOFF_PY) -m pip freeze --exclude-editable; } > handoff/requirements.lock
 
 clean:
 	rm -rf var models .pytest_cache .mypy_cache .ruff_cache test-artifacts
