@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -136,6 +137,14 @@ class Message(Base):
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
         # The newest message of a conversation (inbox list): one backward index scan.
         Index("ix_messages_conversation_id", "conversation_id", "id"),
+        # Metrics: the messages of a date range, and the sessions started in it.
+        Index("ix_messages_created", "created_at"),
+        Index(
+            "ix_messages_session_starts",
+            "created_at",
+            postgresql_where=text("session_start"),
+            sqlite_where=text("session_start"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -155,6 +164,13 @@ class Message(Base):
     # Activity lines: {"kind": "claimed", "agent": "alice", ...} for the inbox to translate.
     activity: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Stamped at ingest on customer turns (handoff/services/metrics/stamps.py), so the
+    # metrics need no window functions: does this turn start a session, when does the
+    # same conversation's next session start, how fast did the bot answer it.
+    session_start: Mapped[bool | None] = mapped_column(Boolean)
+    next_session_at: Mapped[datetime | None]
+    next_session_ts: Mapped[float | None] = mapped_column(Float)
+    response_ms: Mapped[float | None] = mapped_column(Float)
 
     agent: Mapped[Agent | None] = relationship(lazy="joined")
 
@@ -163,6 +179,7 @@ class HandoffRecord(Base):
     """One episode of a conversation in human hands, from hand-off to resolve or hand-back."""
 
     __tablename__ = "handoff_records"
+    __table_args__ = (Index("ix_handoff_records_started", "started_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)

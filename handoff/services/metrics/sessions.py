@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from sqlalchemy import ColumnElement, Subquery, and_, case, func, or_, select, true
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, or_, select
-
-from handoff.models import Conversation, HandoffRecord, Message, MessageRole
+from handoff.models import Conversation, HandoffRecord, Message
 from handoff.services.metrics.filters import MetricsFilter
 
-SESSION_GAP_S = 3600.0
 FCR_WINDOW_S = 86400.0
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -19,81 +16,46 @@ def sessions(where: MetricsFilter) -> Subquery:
 
     Columns: ``conversation_id``, ``channel``, ``started_at``, ``start_ts``,
     ``next_start`` and ``next_start_ts`` (the same id's next session, if any),
-    ``handed_off``, ``resolved`` (one episode, resolved) — the last two 0/1.
+    ``episodes`` and ``resolved_episodes`` (hand-offs started in the session).
+
+    Sessions are the customer turns stamped ``session_start`` at ingest
+    (:mod:`handoff.services.metrics.stamps`): an index range scan, then one join
+    with the episodes and one group.
     """
-    # A message can only start a session in the range if its predecessor is at most
-    # one gap earlier, so the scan starts one gap before the range.
-    scan_from = where.start - timedelta(seconds=SESSION_GAP_S)
-    previous = func.lag(Message.rasa_ts).over(
-        partition_by=Message.conversation_id, order_by=Message.rasa_ts
-    )
-    customer = (
-        select(
-            Message.conversation_id,
-            Message.created_at,
-            Message.rasa_ts,
-            previous.label("prev_ts"),
-        )
-        .where(
-            Message.role == MessageRole.CUSTOMER,
-            Message.rasa_ts.is_not(None),
-            Message.created_at >= scan_from,
-        )
-        .subquery("customer_turns")
-    )
-    starts = (
-        select(
-            customer.c.conversation_id,
-            customer.c.created_at.label("started_at"),
-            customer.c.rasa_ts.label("start_ts"),
-        )
-        .where(
-            or_(
-                customer.c.prev_ts.is_(None),
-                customer.c.rasa_ts - customer.c.prev_ts > SESSION_GAP_S,
-            )
-        )
-        .subquery("session_starts")
-    )
-    by_id, in_order = starts.c.conversation_id, starts.c.start_ts
-    bounded = select(
-        *starts.c,
-        func.lead(starts.c.started_at)
-        .over(partition_by=by_id, order_by=in_order)
-        .label("next_start"),
-        func.lead(starts.c.start_ts)
-        .over(partition_by=by_id, order_by=in_order)
-        .label("next_start_ts"),
-    ).subquery("bounded_sessions")
+    start = Message
     in_session = and_(
-        HandoffRecord.conversation_id == bounded.c.conversation_id,
-        HandoffRecord.started_at >= bounded.c.started_at,
-        or_(bounded.c.next_start.is_(None), HandoffRecord.started_at < bounded.c.next_start),
+        HandoffRecord.conversation_id == start.conversation_id,
+        HandoffRecord.started_at >= start.created_at,
+        or_(start.next_session_at.is_(None), HandoffRecord.started_at < start.next_session_at),
     )
-    # One pass over the episodes (a join, then a group) instead of a subquery per session.
     statement = (
         select(
-            bounded.c.conversation_id,
+            start.conversation_id,
             Conversation.channel,
-            bounded.c.started_at,
-            bounded.c.start_ts,
-            bounded.c.next_start,
-            bounded.c.next_start_ts,
+            start.created_at.label("started_at"),
+            start.rasa_ts.label("start_ts"),
+            start.next_session_at.label("next_start"),
+            start.next_session_ts.label("next_start_ts"),
             func.count(HandoffRecord.id).label("episodes"),
             func.count(case((HandoffRecord.outcome == "resolved", HandoffRecord.id))).label(
                 "resolved_episodes"
             ),
         )
-        .join(Conversation, Conversation.id == bounded.c.conversation_id)
+        .join(Conversation, Conversation.id == start.conversation_id)
         .outerjoin(HandoffRecord, in_session)
-        .where(bounded.c.started_at >= where.start, bounded.c.started_at < where.end)
+        .where(
+            start.session_start == true(),
+            start.created_at >= where.start,
+            start.created_at < where.end,
+        )
         .group_by(
-            bounded.c.conversation_id,
+            start.id,
+            start.conversation_id,
             Conversation.channel,
-            bounded.c.started_at,
-            bounded.c.start_ts,
-            bounded.c.next_start,
-            bounded.c.next_start_ts,
+            start.created_at,
+            start.rasa_ts,
+            start.next_session_at,
+            start.next_session_ts,
         )
     )
     if where.channel:

@@ -75,29 +75,14 @@ async def message_counts(session: AsyncSession, where: MetricsFilter) -> dict[st
 
 
 def bot_response_times(where: MetricsFilter) -> Any:
-    """Milliseconds from each customer message to the bot's next turn (Rasa timestamps)."""
-    turns = (
-        select(
-            Message.conversation_id,
-            Message.role,
-            Message.rasa_ts,
-            func.lead(Message.role)
-            .over(partition_by=Message.conversation_id, order_by=Message.rasa_ts)
-            .label("next_role"),
-            func.lead(Message.rasa_ts)
-            .over(partition_by=Message.conversation_id, order_by=Message.rasa_ts)
-            .label("next_ts"),
-        )
+    """Milliseconds from each customer message to the bot's next turn (stamped at ingest)."""
+    return (
+        select(Message.conversation_id, Message.response_ms.label("ms"))
         .where(
-            Message.role.in_((MessageRole.CUSTOMER, MessageRole.BOT)),
-            Message.rasa_ts.is_not(None),
+            Message.role == MessageRole.CUSTOMER,
+            Message.response_ms.is_not(None),
             *messages_filter(where),
         )
-        .subquery("turns")
-    )
-    return (
-        select(turns.c.conversation_id, ((turns.c.next_ts - turns.c.rasa_ts) * 1000.0).label("ms"))
-        .where(turns.c.role == MessageRole.CUSTOMER, turns.c.next_role == MessageRole.BOT)
         .subquery("bot_responses")
     )
 
@@ -140,8 +125,8 @@ async def summary(session: AsyncSession, where: MetricsFilter) -> dict[str, Any]
     kind = dialect(session)
     counts = await session_counts(session, where)
     messages = await message_counts(session, where)
-    bot_ms = await session.scalar(median_select(bot_response_times(where), "ms"))
-    human_s = await session.scalar(median_select(human_response_times(kind, where), "s"))
+    bot_ms = await session.scalar(median_select(bot_response_times(where), "ms", kind=kind))
+    human_s = await session.scalar(median_select(human_response_times(kind, where), "s", kind=kind))
     handling = await session.scalar(
         select(
             func.avg(seconds_between(kind, HandoffRecord.ended_at, HandoffRecord.started_at))

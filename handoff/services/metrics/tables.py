@@ -219,7 +219,7 @@ async def agents(session: AsyncSession, where: MetricsFilter) -> Rows:
         .order_by(Agent.username)
     )
     result = await session.execute(
-        median_select(human_response_times(kind, where), "s", "agent_id")
+        median_select(human_response_times(kind, where), "s", "agent_id", kind=kind)
     )
     medians = {aid: value for aid, value in result}
     ratings = csat_rows(where)
