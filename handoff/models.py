@@ -22,8 +22,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    literal,
+    select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -137,13 +143,24 @@ class Message(Base):
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
         # The newest message of a conversation (inbox list): one backward index scan.
         Index("ix_messages_conversation_id", "conversation_id", "id"),
-        # Metrics: the messages of a date range, and the sessions started in it.
-        Index("ix_messages_created", "created_at"),
+        # Metrics: the messages of a date range, the sessions started in it, the bot's
+        # response times — each read from the index alone (no table rows).
+        Index("ix_messages_created_role_intent", "created_at", "role", "intent"),
         Index(
             "ix_messages_session_starts",
             "created_at",
+            "id",
+            "rasa_ts",
+            "next_session_ts",
             postgresql_where=text("session_start"),
             sqlite_where=text("session_start"),
+        ),
+        Index(
+            "ix_messages_response_ms",
+            "created_at",
+            "response_ms",
+            postgresql_where=text("response_ms IS NOT NULL"),
+            sqlite_where=text("response_ms IS NOT NULL"),
         ),
     )
 
@@ -173,6 +190,73 @@ class Message(Base):
     response_ms: Mapped[float | None] = mapped_column(Float)
 
     agent: Mapped[Agent | None] = relationship(lazy="joined")
+
+
+class MessageCount(Base):
+    """Messages per quarter hour (UTC), channel, role and intent: the metrics' rollup.
+
+    Kept by :func:`_count_message` as each message is inserted (activity lines are
+    not messages here); migration 0006 filled it for older rows. Quarter hours, so
+    every real time zone's local midnights and hours fall on bucket edges.
+    """
+
+    __tablename__ = "message_counts"
+
+    bucket_start: Mapped[datetime] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    intent: Mapped[str] = mapped_column(String(128), primary_key=True)  # "" for none
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    confidence_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    confidence_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+BUCKET_S = 900
+
+
+def bucket_of(moment: datetime) -> datetime:
+    """The start of the quarter hour (UTC) holding ``moment``."""
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+
+
+@event.listens_for(Message, "after_insert")
+def _count_message(_mapper: Any, connection: Connection, message: Message) -> None:
+    """Adds an inserted message to its :class:`MessageCount` row, in the same transaction."""
+    if message.role == MessageRole.ACTIVITY:
+        return
+    upsert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+    confidence = message.confidence
+    values = select(
+        literal(bucket_of(message.created_at), DateTime(timezone=True)),
+        Conversation.channel,
+        literal(str(message.role)),
+        literal(message.intent or ""),
+        literal(1),
+        literal(float(confidence or 0.0)),
+        literal(0 if confidence is None else 1),
+    ).where(Conversation.id == message.conversation_id)
+    statement = upsert(MessageCount).from_select(
+        [
+            "bucket_start",
+            "channel",
+            "role",
+            "intent",
+            "messages",
+            "confidence_sum",
+            "confidence_count",
+        ],
+        values,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["bucket_start", "channel", "role", "intent"],
+        set_={
+            "messages": MessageCount.messages + statement.excluded.messages,
+            "confidence_sum": MessageCount.confidence_sum + statement.excluded.confidence_sum,
+            "confidence_count": MessageCount.confidence_count + statement.excluded.confidence_count,
+        },
+    )
+    connection.execute(statement)
 
 
 class HandoffRecord(Base):

@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from handoff import models
+from handoff.services.metrics import counts
 from tests.handoff.helpers import bot_event, handoff_body, service_headers, user_event
 
 MakeAgent = Callable[..., dict[str, str]]
@@ -287,3 +288,25 @@ def test_live_strip_and_long_wait_alert(
     live = _get(app_client, admin_headers, "/api/metrics/live")
     assert live["waiting"] == 1 and live["longest_wait_s"] == 600 and live["agents_online"] == 0
     assert {"kind": "long_wait", "conversation_id": "wechat:o3", "wait_s": 600} in live["alerts"]
+
+
+def test_rollup_answers_as_the_messages_do(
+    app_client: TestClient,
+    admin_headers: dict[str, str],
+    seeded: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The message_counts rollup and a scan of the messages give the same numbers."""
+    paths = [
+        f"/api/metrics/summary?{RANGE}",
+        f"/api/metrics/summary?{RANGE}&channel=telegram",
+        "/api/metrics/summary?from=2026-03-02&to=2026-03-02",
+        f"/api/metrics/channels?{RANGE}",
+        f"/api/metrics/intents?{RANGE}",
+        f"/api/metrics/intent-trend?{RANGE}",
+    ]
+    from_rollup = [_get(app_client, admin_headers, path) for path in paths]
+    monkeypatch.setattr(counts, "usable", lambda _where: False)
+    assert [_get(app_client, admin_headers, path) for path in paths] == from_rollup
+    # Day 2: B from its 00:01 refund request on (8 with agent and CSAT turns), C (2).
+    assert from_rollup[0]["messages"] == 20 and from_rollup[2]["messages"] == 10

@@ -12,6 +12,10 @@ conversation's ``next_session_at``/``next_session_ts`` (on session starts) and
 ``response_ms`` (when the bot's turn came next). This revision adds the
 columns, fills them for the rows already stored with the same window
 functions, once, and adds the indexes the metrics' range scans use.
+
+It also adds ``message_counts``, messages per quarter hour (UTC), channel, role
+and intent, kept by an insert hook on ``Message`` (``handoff/models.py``), and
+fills it from the stored messages.
 """
 
 from __future__ import annotations
@@ -73,7 +77,41 @@ BACKFILL = (
 )
 
 
+_COUNT_COLUMNS = "bucket_start, channel, role, intent, messages, confidence_sum, confidence_count"
+_COUNTS = f"""
+    INSERT INTO message_counts ({_COUNT_COLUMNS})
+    SELECT {{bucket}}, c.channel, m.role, COALESCE(m.intent, ''), COUNT(*),
+           COALESCE(SUM(m.confidence), 0), COUNT(m.confidence)
+    FROM messages AS m JOIN conversations AS c ON c.id = m.conversation_id
+    WHERE m.role <> 'activity'
+    GROUP BY 1, 2, 3, 4
+"""
+_BUCKET = {
+    "postgresql": "date_bin('15 minutes', m.created_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')",
+    # SQLAlchemy stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC here).
+    "sqlite": (
+        "strftime('%Y-%m-%d %H:', m.created_at)"
+        " || printf('%02d', CAST(strftime('%M', m.created_at) AS INTEGER) / 15 * 15)"
+        " || ':00.000000'"
+    ),
+}
+
+
 def upgrade() -> None:
+    op.create_table(
+        "message_counts",
+        sa.Column("bucket_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("intent", sa.String(length=128), nullable=False),
+        sa.Column("messages", sa.Integer(), nullable=False),
+        sa.Column("confidence_sum", sa.Float(), nullable=False),
+        sa.Column("confidence_count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("bucket_start", "channel", "role", "intent"),
+    )
+    bind = op.get_bind()
+    # Straight to the driver: the SQLite time format's colons are not bind parameters.
+    bind.exec_driver_sql(_COUNTS.format(bucket=_BUCKET[bind.dialect.name]))
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("session_start", sa.Boolean(), nullable=True))
         batch.add_column(sa.Column("next_session_at", sa.DateTime(timezone=True), nullable=True))
@@ -82,24 +120,35 @@ def upgrade() -> None:
     for statement in BACKFILL:
         op.execute(statement)
     with op.batch_alter_table("messages") as batch:
-        batch.create_index("ix_messages_created", ["created_at"], unique=False)
+        batch.create_index(
+            "ix_messages_created_role_intent", ["created_at", "role", "intent"], unique=False
+        )
         batch.create_index(
             "ix_messages_session_starts",
-            ["created_at"],
+            ["created_at", "id", "rasa_ts", "next_session_ts"],
             unique=False,
             postgresql_where=sa.text("session_start"),
             sqlite_where=sa.text("session_start"),
+        )
+        batch.create_index(
+            "ix_messages_response_ms",
+            ["created_at", "response_ms"],
+            unique=False,
+            postgresql_where=sa.text("response_ms IS NOT NULL"),
+            sqlite_where=sa.text("response_ms IS NOT NULL"),
         )
     with op.batch_alter_table("handoff_records") as batch:
         batch.create_index("ix_handoff_records_started", ["started_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table("message_counts")
     with op.batch_alter_table("handoff_records") as batch:
         batch.drop_index("ix_handoff_records_started")
     with op.batch_alter_table("messages") as batch:
+        batch.drop_index("ix_messages_response_ms")
         batch.drop_index("ix_messages_session_starts")
-        batch.drop_index("ix_messages_created")
+        batch.drop_index("ix_messages_created_role_intent")
         batch.drop_column("response_ms")
         batch.drop_column("next_session_ts")
         batch.drop_column("next_session_at")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, or_, select, true
+from typing import Any
+
+from sqlalchemy import ColumnElement, Subquery, case, func, select, true
 
 from handoff.models import Conversation, HandoffRecord, Message
 from handoff.services.metrics.filters import MetricsFilter
@@ -11,59 +13,83 @@ FCR_WINDOW_S = 86400.0
 FALLBACK_INTENT = "nlu_fallback"
 
 
-def sessions(where: MetricsFilter) -> Subquery:
+def _episodes_by_session(where: MetricsFilter) -> Subquery:
+    """Hand-off episodes per session: ``session_id``, ``episodes``, ``resolved_episodes``,
+    ``team_episodes`` (of the filter's team).
+
+    An episode belongs to the latest session start at or before it (that start's
+    ``next_session_at`` is after it): one index probe per episode started since the
+    range start, instead of a join of every session with every episode.
+    """
+    owner = (
+        select(Message.id)
+        .where(
+            Message.conversation_id == HandoffRecord.conversation_id,
+            Message.session_start == true(),
+            Message.created_at <= HandoffRecord.started_at,
+        )
+        .order_by(Message.created_at.desc())
+        .limit(1)
+        .correlate(HandoffRecord)
+        .scalar_subquery()
+    )
+    episodes = (
+        select(owner.label("session_id"), HandoffRecord.outcome, HandoffRecord.team)
+        .where(HandoffRecord.started_at >= where.start)
+        .subquery("episodes")
+    )
+    team = where.team or ""
+    return (
+        select(
+            episodes.c.session_id,
+            func.count().label("episodes"),
+            func.count(case((episodes.c.outcome == "resolved", 1))).label("resolved_episodes"),
+            func.count(case((episodes.c.team == team, 1))).label("team_episodes"),
+        )
+        .group_by(episodes.c.session_id)
+        .subquery("session_episodes")
+    )
+
+
+def sessions(where: MetricsFilter, *, with_channel: bool = False) -> Subquery:
     """One row per conversation started in the range (channel and team applied).
 
-    Columns: ``conversation_id``, ``channel``, ``started_at``, ``start_ts``,
-    ``next_start`` and ``next_start_ts`` (the same id's next session, if any),
-    ``episodes`` and ``resolved_episodes`` (hand-offs started in the session).
+    Columns: ``conversation_id``, ``started_at``, ``start_ts``, ``next_start`` and
+    ``next_start_ts`` (the same id's next session, if any), ``episodes`` and
+    ``resolved_episodes`` (hand-offs started in the session), and ``channel`` when
+    asked for.
 
     Sessions are the customer turns stamped ``session_start`` at ingest
-    (:mod:`handoff.services.metrics.stamps`): an index range scan, then one join
-    with the episodes and one group.
+    (:mod:`handoff.services.metrics.stamps`): an index range scan joined with the
+    few sessions that had hand-offs.
     """
-    start = Message
-    in_session = and_(
-        HandoffRecord.conversation_id == start.conversation_id,
-        HandoffRecord.started_at >= start.created_at,
-        or_(start.next_session_at.is_(None), HandoffRecord.started_at < start.next_session_at),
-    )
+    per_session = _episodes_by_session(where)
+    columns: list[Any] = [
+        Message.conversation_id,
+        Message.created_at.label("started_at"),
+        Message.rasa_ts.label("start_ts"),
+        Message.next_session_at.label("next_start"),
+        Message.next_session_ts.label("next_start_ts"),
+        func.coalesce(per_session.c.episodes, 0).label("episodes"),
+        func.coalesce(per_session.c.resolved_episodes, 0).label("resolved_episodes"),
+    ]
+    if with_channel or where.channel:
+        columns.append(Conversation.channel)
     statement = (
-        select(
-            start.conversation_id,
-            Conversation.channel,
-            start.created_at.label("started_at"),
-            start.rasa_ts.label("start_ts"),
-            start.next_session_at.label("next_start"),
-            start.next_session_ts.label("next_start_ts"),
-            func.count(HandoffRecord.id).label("episodes"),
-            func.count(case((HandoffRecord.outcome == "resolved", HandoffRecord.id))).label(
-                "resolved_episodes"
-            ),
-        )
-        .join(Conversation, Conversation.id == start.conversation_id)
-        .outerjoin(HandoffRecord, in_session)
+        select(*columns)
+        .outerjoin(per_session, per_session.c.session_id == Message.id)
         .where(
-            start.session_start == true(),
-            start.created_at >= where.start,
-            start.created_at < where.end,
-        )
-        .group_by(
-            start.id,
-            start.conversation_id,
-            Conversation.channel,
-            start.created_at,
-            start.rasa_ts,
-            start.next_session_at,
-            start.next_session_ts,
+            Message.session_start == true(),
+            Message.created_at >= where.start,
+            Message.created_at < where.end,
         )
     )
+    if with_channel or where.channel:
+        statement = statement.join(Conversation, Conversation.id == Message.conversation_id)
     if where.channel:
         statement = statement.where(Conversation.channel == where.channel)
     if where.team:
-        statement = statement.having(
-            func.count(case((HandoffRecord.team == where.team, HandoffRecord.id))) > 0
-        )
+        statement = statement.where(per_session.c.team_episodes > 0)
     return statement.subquery("sessions")
 
 

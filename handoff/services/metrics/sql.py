@@ -15,6 +15,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,19 @@ def dialect(session: AsyncSession) -> str:
     bind = session.bind
     assert bind is not None
     return bind.dialect.name
+
+
+async def analytic(session: AsyncSession) -> str:
+    """Prepares the session's transaction for metrics queries; returns the dialect.
+
+    PostgreSQL compiles queries it estimates as expensive with LLVM (JIT), which
+    costs more (about 1 s) than these sub-second range scans take; off for this
+    transaction only.
+    """
+    kind = dialect(session)
+    if kind == "postgresql":
+        await session.execute(text("SET LOCAL jit = off"))
+    return kind
 
 
 def seconds_between(kind: str, later: Any, earlier: Any) -> ColumnElement[float]:

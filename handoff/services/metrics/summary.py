@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.models import CsatRating, HandoffRecord, Message, MessageRole
+from handoff.models import CsatRating, HandoffRecord, Message, MessageCount, MessageRole
+from handoff.services.metrics import counts
 from handoff.services.metrics.filters import MetricsFilter
 from handoff.services.metrics.sessions import (
     FALLBACK_INTENT,
@@ -16,7 +17,7 @@ from handoff.services.metrics.sessions import (
     messages_filter,
     sessions,
 )
-from handoff.services.metrics.sql import dialect, median_select, seconds_between
+from handoff.services.metrics.sql import analytic, median_select, seconds_between
 
 
 def _rate(part: float | int | None, whole: float | int | None) -> float | None:
@@ -50,39 +51,40 @@ async def session_counts(session: AsyncSession, where: MetricsFilter) -> dict[st
 
 async def message_counts(session: AsyncSession, where: MetricsFilter) -> dict[str, int]:
     """Messages of each role, and customer messages with an intent / falling back."""
-    is_customer = Message.role == MessageRole.CUSTOMER
-    found = (
-        await session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(case((is_customer, 1), else_=0)), 0),
-                func.coalesce(
-                    func.sum(case((is_customer & Message.intent.is_not(None), 1), else_=0)), 0
-                ),
-                func.coalesce(
-                    func.sum(case((is_customer & (Message.intent == FALLBACK_INTENT), 1), else_=0)),
-                    0,
-                ),
-            ).where(Message.role != MessageRole.ACTIVITY, *messages_filter(where))
-        )
-    ).one()
+    if counts.usable(where):
+        customer = MessageCount.role == MessageRole.CUSTOMER.value
+        n = MessageCount.messages
+        statement = select(
+            func.sum(n),
+            func.sum(case((customer, n), else_=0)),
+            func.sum(case((customer & (MessageCount.intent != ""), n), else_=0)),
+            func.sum(case((customer & (MessageCount.intent == FALLBACK_INTENT), n), else_=0)),
+        ).where(*counts.conditions(where))
+    else:
+        is_customer = Message.role == MessageRole.CUSTOMER
+        statement = select(
+            func.count(),
+            func.sum(case((is_customer, 1), else_=0)),
+            func.sum(case((is_customer & Message.intent.is_not(None), 1), else_=0)),
+            func.sum(case((is_customer & (Message.intent == FALLBACK_INTENT), 1), else_=0)),
+        ).where(Message.role != MessageRole.ACTIVITY, *messages_filter(where))
+    found = (await session.execute(statement)).one()
+    total, customers, classified, fallbacks = (int(value or 0) for value in found)
     return {
-        "messages": found[0],
-        "customer_messages": found[1],
-        "classified": found[2],
-        "fallbacks": found[3],
+        "messages": total,
+        "customer_messages": customers,
+        "classified": classified,
+        "fallbacks": fallbacks,
     }
 
 
 def bot_response_times(where: MetricsFilter) -> Any:
     """Milliseconds from each customer message to the bot's next turn (stamped at ingest)."""
     return (
+        # Only customer turns carry response_ms: no role test, so the partial index
+        # ix_messages_response_ms answers alone.
         select(Message.conversation_id, Message.response_ms.label("ms"))
-        .where(
-            Message.role == MessageRole.CUSTOMER,
-            Message.response_ms.is_not(None),
-            *messages_filter(where),
-        )
+        .where(Message.response_ms.is_not(None), *messages_filter(where))
         .subquery("bot_responses")
     )
 
@@ -122,7 +124,7 @@ def csat_rows(where: MetricsFilter) -> Any:
 
 async def summary(session: AsyncSession, where: MetricsFilter) -> dict[str, Any]:
     """The headline numbers (rates 0–1 with four decimals, ``None`` when undefined)."""
-    kind = dialect(session)
+    kind = await analytic(session)
     counts = await session_counts(session, where)
     messages = await message_counts(session, where)
     bot_ms = await session.scalar(median_select(bot_response_times(where), "ms", kind=kind))
