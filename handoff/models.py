@@ -155,6 +155,15 @@ class Message(Base):
             postgresql_where=text("session_start"),
             sqlite_where=text("session_start"),
         ),
+        # A hand-off's session: the conversation's latest session start before it.
+        Index(
+            "ix_messages_session_owner",
+            "conversation_id",
+            "created_at",
+            "id",
+            postgresql_where=text("session_start"),
+            sqlite_where=text("session_start"),
+        ),
         Index(
             "ix_messages_response_ms",
             "created_at",

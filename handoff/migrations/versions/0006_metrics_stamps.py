@@ -131,6 +131,13 @@ def upgrade() -> None:
             sqlite_where=sa.text("session_start"),
         )
         batch.create_index(
+            "ix_messages_session_owner",
+            ["conversation_id", "created_at", "id"],
+            unique=False,
+            postgresql_where=sa.text("session_start"),
+            sqlite_where=sa.text("session_start"),
+        )
+        batch.create_index(
             "ix_messages_response_ms",
             ["created_at", "response_ms"],
             unique=False,
@@ -147,6 +154,7 @@ def downgrade() -> None:
         batch.drop_index("ix_handoff_records_started")
     with op.batch_alter_table("messages") as batch:
         batch.drop_index("ix_messages_response_ms")
+        batch.drop_index("ix_messages_session_owner")
         batch.drop_index("ix_messages_session_starts")
         batch.drop_index("ix_messages_created_role_intent")
         batch.drop_column("response_ms")

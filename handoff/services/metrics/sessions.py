@@ -51,6 +51,54 @@ def _episodes_by_session(where: MetricsFilter) -> Subquery:
     )
 
 
+def handed_off_sessions(where: MetricsFilter) -> Subquery:
+    """The sessions started in the range that had hand-offs (channel and team applied).
+
+    Columns: ``session_id``, ``start_ts``, ``next_start_ts``, ``episodes``,
+    ``resolved_episodes``. A tenth or so of the sessions: the summary counts the
+    rest from the session starts' index alone.
+    """
+    per_session = _episodes_by_session(where)
+    statement = (
+        select(
+            per_session.c.session_id,
+            Message.rasa_ts.label("start_ts"),
+            Message.next_session_ts.label("next_start_ts"),
+            per_session.c.episodes,
+            per_session.c.resolved_episodes,
+        )
+        .join(Message, Message.id == per_session.c.session_id)
+        .where(
+            Message.session_start == true(),
+            Message.created_at >= where.start,
+            Message.created_at < where.end,
+        )
+    )
+    if where.channel:
+        statement = statement.join(Conversation, Conversation.id == Message.conversation_id).where(
+            Conversation.channel == where.channel
+        )
+    if where.team:
+        statement = statement.where(per_session.c.team_episodes > 0)
+    return statement.subquery("handed_off_sessions")
+
+
+def session_starts(where: MetricsFilter) -> list[ColumnElement[bool]]:
+    """Conditions on :class:`Message` for the session starts of the range (not the team)."""
+    conditions: list[ColumnElement[bool]] = [
+        Message.session_start == true(),
+        Message.created_at >= where.start,
+        Message.created_at < where.end,
+    ]
+    if where.channel:
+        conditions.append(
+            Message.conversation_id.in_(
+                select(Conversation.id).where(Conversation.channel == where.channel)
+            )
+        )
+    return conditions
+
+
 def sessions(where: MetricsFilter, *, with_channel: bool = False) -> Subquery:
     """One row per conversation started in the range (channel and team applied).
 

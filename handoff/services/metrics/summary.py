@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import CsatRating, HandoffRecord, Message, MessageCount, MessageRole
@@ -14,8 +14,9 @@ from handoff.services.metrics.sessions import (
     FALLBACK_INTENT,
     FCR_WINDOW_S,
     episodes_filter,
+    handed_off_sessions,
     messages_filter,
-    sessions,
+    session_starts,
 )
 from handoff.services.metrics.sql import analytic, median_select, seconds_between
 
@@ -28,25 +29,52 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return round(float(value), digits) if value is not None else None
 
 
+def _came_back(start_ts: Any, next_start_ts: Any) -> ColumnElement[bool]:
+    """The customer started another session within ``FCR_WINDOW_S``."""
+    return next_start_ts.is_not(None) & (next_start_ts - start_ts <= FCR_WINDOW_S)
+
+
 async def session_counts(session: AsyncSession, where: MetricsFilter) -> dict[str, int]:
-    """Conversations, how many were handed off, and how many were resolved at first contact."""
-    rows = sessions(where)
-    came_back = rows.c.next_start_ts.is_not(None) & (
-        rows.c.next_start_ts - rows.c.start_ts <= FCR_WINDOW_S
-    )
-    one_contact = or_(
-        rows.c.episodes == 0, (rows.c.episodes == 1) & (rows.c.resolved_episodes == 1)
-    )
-    found = (
+    """Conversations, how many were handed off, and how many were resolved at first contact.
+
+    Sessions without hand-offs are counted from the session starts' index alone;
+    only those with hand-offs are joined with their episodes.
+    """
+    rows = handed_off_sessions(where)
+    returned = _came_back(rows.c.start_ts, rows.c.next_start_ts)
+    one_contact = (rows.c.episodes == 1) & (rows.c.resolved_episodes == 1)
+    handed = (
         await session.execute(
             select(
                 func.count(),
-                func.coalesce(func.sum(case((rows.c.episodes > 0, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((one_contact & ~came_back, 1), else_=0)), 0),
+                func.sum(case((returned, 0), else_=1)),
+                func.sum(case((one_contact & ~returned, 1), else_=0)),
             ).select_from(rows)
         )
     ).one()
-    return {"conversations": found[0], "handed_off": found[1], "first_contact": found[2]}
+    handed_off, handed_stayed, handed_first_contact = (int(v or 0) for v in handed)
+    if where.team:
+        # Only sessions with a hand-off to the team count at all.
+        total, stayed_without = handed_off, 0
+    else:
+        found = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.sum(
+                        case((_came_back(Message.rasa_ts, Message.next_session_ts), 0), else_=1)
+                    ),
+                ).where(*session_starts(where))
+            )
+        ).one()
+        total = int(found[0] or 0)
+        stayed_without = int(found[1] or 0) - handed_stayed
+    return {
+        "conversations": total,
+        "handed_off": handed_off,
+        # Contained and did not come back, or one episode, resolved, and did not come back.
+        "first_contact": stayed_without + handed_first_contact,
+    }
 
 
 async def message_counts(session: AsyncSession, where: MetricsFilter) -> dict[str, int]:
