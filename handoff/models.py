@@ -301,6 +301,21 @@ class CsatRating(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RaisedAlert(Base):
+    """An alert posted once (Slack, live inbox), whichever replica's sweep saw it first.
+
+    ``subject`` names the occurrence: ``<conversation id>@<waiting since>`` for a
+    long wait, the local day for a fallback-rate jump.
+    """
+
+    __tablename__ = "raised_alerts"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(300), primary_key=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class CannedResponse(Base):
     """A prepared reply agents insert by shortcut."""
 

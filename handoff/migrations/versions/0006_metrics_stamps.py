@@ -15,7 +15,8 @@ functions, once, and adds the indexes the metrics' range scans use.
 
 It also adds ``message_counts``, messages per quarter hour (UTC), channel, role
 and intent, kept by an insert hook on ``Message`` (``handoff/models.py``), and
-fills it from the stored messages.
+fills it from the stored messages; and ``raised_alerts``, so each alert (a long
+wait, a jump of the fallback rate) is posted once across replicas.
 """
 
 from __future__ import annotations
@@ -109,6 +110,14 @@ def upgrade() -> None:
         sa.Column("confidence_count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("bucket_start", "channel", "role", "intent"),
     )
+    op.create_table(
+        "raised_alerts",
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "subject"),
+    )
     bind = op.get_bind()
     # Straight to the driver: the SQLite time format's colons are not bind parameters.
     bind.exec_driver_sql(_COUNTS.format(bucket=_BUCKET[bind.dialect.name]))
@@ -149,6 +158,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("raised_alerts")
     op.drop_table("message_counts")
     with op.batch_alter_table("handoff_records") as batch:
         batch.drop_index("ix_handoff_records_started")
