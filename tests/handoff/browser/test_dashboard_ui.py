@@ -56,3 +56,31 @@ def test_dashboard_draws_the_charts(settings: Settings, seeded: Clock) -> None: 
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("storage", ["sqlite"], indirect=True)
+def test_the_inbox_shows_the_alerts(settings: Settings, seeded: Clock) -> None:  # noqa: F811
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serving(create_app(settings)) as host, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(locale="zh-CN", viewport={"width": 1400, "height": 900})
+            login = page.request.post(
+                f"http://{host}/api/auth/login",
+                data={"username": ADMIN[0], "password": ADMIN[1]},
+            )
+            assert login.ok, login.text()
+            page.goto(f"http://{host}/inbox/")
+            page.wait_for_selector("body[data-state=ready]", timeout=30000)
+            strip = page.locator("#alert-strip")
+            strip.locator("li").first.wait_for(timeout=10000)
+            assert strip.is_visible()
+            assert strip.locator("li").all_text_contents() == ["wechat:o3 已等待人工 10 分钟"]
+            strip.locator("button").click()
+            page.wait_for_selector("#conv-body:not([hidden])")
+            assert "wechat:o3" in (page.locator("#conv-title").text_content() or "")
+            page.screenshot(path=str(ARTIFACTS / "inbox-alerts.png"))
+        finally:
+            browser.close()
