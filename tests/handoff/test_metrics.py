@@ -310,3 +310,30 @@ def test_rollup_answers_as_the_messages_do(
     assert [_get(app_client, admin_headers, path) for path in paths] == from_rollup
     # Day 2: B from its 00:01 refund request on (8 with agent and CSAT turns), C (2).
     assert from_rollup[0]["messages"] == 20 and from_rollup[2]["messages"] == 10
+
+
+def test_every_table_exports_as_csv(
+    app_client: TestClient, admin_headers: dict[str, str], seeded: Clock
+) -> None:
+    from handoff.services.metrics import TABLES
+
+    for name in TABLES:
+        rows = _get(app_client, admin_headers, f"/api/metrics/{name}?{RANGE}")["rows"]
+        response = app_client.get(f"/api/metrics/{name}?{RANGE}&format=csv", headers=admin_headers)
+        assert response.status_code == 200, name
+        assert f'filename="{name}.csv"' in response.headers["content-disposition"]
+        exported = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+        expected = [
+            {key: "" if value is None else str(value) for key, value in row.items()} for row in rows
+        ]
+        assert exported == expected, name
+        assert rows, f"{name} has no rows to export in the seeded range"
+
+
+def test_live_strip_counts_agents_online(
+    app_client: TestClient, admin_headers: dict[str, str], make_agent: MakeAgent, seeded: Clock
+) -> None:
+    make_agent("carol", online=True)
+    make_agent("dave")
+    live = _get(app_client, admin_headers, "/api/metrics/live")
+    assert live["agents_online"] == 1 and live["waiting"] == 1

@@ -35,7 +35,9 @@ def _raised(app_client: TestClient) -> Callable[[], list[dict[str, Any]]]:
 
 
 def test_every_inbox_user_reads_the_alerts(
-    app_client: TestClient, make_agent: MakeAgent, seeded: Clock  # noqa: F811
+    app_client: TestClient,
+    make_agent: MakeAgent,
+    seeded: Clock,  # noqa: F811
 ) -> None:
     agent = make_agent("bob")
     response = app_client.get("/api/metrics/alerts", headers=agent)
@@ -47,7 +49,8 @@ def test_every_inbox_user_reads_the_alerts(
 
 
 def test_the_sweep_raises_each_alert_once(
-    app_client: TestClient, seeded: Clock  # noqa: F811
+    app_client: TestClient,
+    seeded: Clock,  # noqa: F811
 ) -> None:
     sweep = _raised(app_client)
     assert sweep() == [{"kind": "long_wait", "conversation_id": "wechat:o3", "wait_s": 600}]

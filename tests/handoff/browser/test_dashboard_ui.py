@@ -51,6 +51,9 @@ def test_dashboard_draws_the_charts(settings: Settings, seeded: Clock) -> None: 
                     canvas,
                 )
                 assert drawn > 500, f"{canvas} is empty"
+            links = page.locator("#tables a[href*='format=csv']")
+            assert links.count() == 8  # one per table, with the page's filters
+            assert "from=2026-03-01" in (links.first.get_attribute("href") or "")
             page.wait_for_selector("#live span")
             assert "wechat:o3" in (page.locator("#alerts").text_content() or "")
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
