@@ -8,6 +8,7 @@ import { h, replaceChildren } from "../dom.js";
 import { t } from "../i18n.js";
 
 const RELOAD_MS = 30000;
+const SHOWN = 5; // the strip stays one line or two; the dashboard lists them all
 
 function minutes(seconds) {
   return Math.max(1, Math.round(Number(seconds || 0) / 60));
@@ -45,7 +46,10 @@ function item(alert, onOpen) {
 export function setupAlerts(list, { load, onOpen }) {
   let current = [];
   function redraw() {
-    replaceChildren(list, current.map((alert) => item(alert, onOpen)));
+    const shown = current.slice(0, SHOWN).map((alert) => item(alert, onOpen));
+    const more = current.length - SHOWN;
+    if (more > 0) shown.push(h("li", { class: "alert-more" }, t("alertMore", { n: more })));
+    replaceChildren(list, shown);
     list.hidden = current.length === 0;
   }
   async function reload() {
