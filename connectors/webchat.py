@@ -37,6 +37,7 @@ from bot import settings as bot_settings
 from connectors.background import BackgroundTasks
 from connectors.dedupe import SeenMessages, seen_messages_from_settings
 from connectors.outbound import Outbound, SendRefused, add_outbound_route, feed, replayed_message
+from connectors.webchat_feedback import add_feedback_route
 from connectors.webchat_page import add_page_routes
 from connectors.webchat_parse import (
     Inbound,
@@ -220,7 +221,8 @@ class WebChatInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The page, its files, the history and the socket.io server."""
-        seen = self._seen or seen_messages_from_settings(bot_settings.load())
+        settings = bot_settings.load()
+        seen = self._seen or seen_messages_from_settings(settings)
         sio = socketio.AsyncServer(
             async_mode="sanic",
             # CORS is Sanic's (``rasa run --cors``), as in Rasa's socketio channel.
@@ -234,6 +236,12 @@ class WebChatInput(SocketIOInput):
             blueprint,
             base_path=f"/webhooks/{self.url_prefix()}/",
             socketio_path=self.socketio_path or "/socket.io",
+        )
+        add_feedback_route(
+            blueprint,
+            handoff_url=settings.handoff_url,
+            token=lambda: bot_settings.service_token(settings),
+            timeout_s=settings.handoff_timeout_s,
         )
         output = WebChatOutput(sio, self.bot_message_evt)
 

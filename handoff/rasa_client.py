@@ -142,3 +142,28 @@ class RasaClient:
             raise DeliveryError(
                 f"the {channel} connector refused: HTTP {response.status_code} {str(detail)[:200]}"
             )
+
+    async def retrain(self, requested_by: str | None = None) -> tuple[int, dict[str, Any]]:
+        """Starts a retrain on the Rasa side (``requested_by``), or reads the latest one.
+
+        ``POST`` or ``GET /webhooks/retrain/jobs[/current]`` with the service
+        token (``bot/retrain_jobs.py``); returns the status and JSON answered.
+
+        Raises:
+            DeliveryError: The Rasa side did not answer, or not with JSON.
+        """
+        try:
+            if requested_by is None:
+                response = await self._http.get(
+                    "/webhooks/retrain/jobs/current", headers=self._service_auth
+                )
+            else:
+                response = await self._http.post(
+                    "/webhooks/retrain/jobs",
+                    json={"requested_by": requested_by},
+                    headers=self._service_auth,
+                )
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise DeliveryError(f"the Rasa side's retrain route: {error!r}") from error
+        return response.status_code, body if isinstance(body, dict) else {}

@@ -28,6 +28,7 @@ from handoff.api.routes import (
     messages,
     metrics,
     pages,
+    retrain,
     trainers_page,
     ws,
 )
@@ -188,6 +189,7 @@ def create_app(settings: Settings) -> FastAPI:
         annotation_api.router,
         annotation_api.internal_router,
         metrics.router,
+        retrain.router,
         ws.router,
     ):
         app.include_router(router)

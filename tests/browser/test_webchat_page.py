@@ -28,6 +28,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.support.handoff_client import HandoffClient
 from tests.support.processes import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,6 +123,24 @@ def watched(browser: Browser) -> Iterator[list[Watched]]:
 # --- against the real stack --------------------------------------------------------
 
 
+def _thumbed_down(stack: Any, conversation_id: str) -> dict[str, Any]:
+    """The trainers' queue items of ``conversation_id`` with the reason thumbs_down."""
+    trainer = HandoffClient.admin(stack.handoff)
+    listed = trainer.http.get(
+        "/api/annotations", params={"status": "new", "reason": "thumbs_down", "limit": 1000}
+    )
+    listed.raise_for_status()
+    texts = []
+    for item in listed.json()["items"]:
+        detail = trainer.http.get(f"/api/annotations/{item['id']}").json()
+        texts += [
+            member["text"]
+            for member in detail["members"]
+            if member["conversation_id"] == conversation_id and "thumbs_down" in member["reasons"]
+        ]
+    return {"texts": texts, "items": listed.json()["items"]}
+
+
 @pytest.mark.stack
 def test_an_order_question_in_chinese_is_answered_and_survives_a_reload(
     stack: Any, browser: Browser, watched: list[Watched]
@@ -142,6 +161,16 @@ def test_an_order_question_in_chinese_is_answered_and_survives_a_reload(
     expect(page.locator("#chat-typing")).to_be_hidden()
     assert page.evaluate("window.typingSeen") is True
     chat.screenshot("webchat-zh-order")
+
+    # A thumbs-down on the answer puts the question it answered in the trainers' queue.
+    thumbs = page.locator(".turn.bot", has_text="SF1234567890").first.locator(".thumbs-down")
+    expect(thumbs).to_have_attribute("aria-label", "这个回答没有帮助")
+    thumbs.click()
+    expect(thumbs).to_have_attribute("aria-pressed", "true", timeout=15_000)
+    expect(thumbs).to_be_disabled()
+    queued = _thumbed_down(stack, f"webchat:{chat.session_id()}")
+    assert "订单20241105001到哪了" in queued["texts"], queued
+    chat.screenshot("webchat-zh-thumbs-down")
 
     markup = "<img src=x onerror=alert(1)>"
     chat.say(markup)

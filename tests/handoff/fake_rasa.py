@@ -3,7 +3,9 @@
 Speaks the real wire format: ``POST /conversations/{id}/tracker/events?token=``
 with one event dict (answers the tracker, like Rasa), and
 ``POST /webhooks/<channel>/outbound`` with the service token as a bearer
-(answers ``{"sent": true}``, or 502 ``{"sent": false, "error"}`` when told to fail).
+(answers ``{"sent": true}``, or 502 ``{"sent": false, "error"}`` when told to fail),
+and the retrain jobs' routes of ``bot/retrain_jobs.py`` (a job that advances one
+stage each time it is read, and ends promoted).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+RETRAIN_STAGES = ("exporting", "validating", "training", "scoring", "promoting")
 
 
 @dataclass
@@ -37,6 +41,7 @@ class FakeRasa:
     rasa_token: str | None = None
     requests: list[Recorded] = field(default_factory=list)
     refuse_outbound: str | None = None  # an error text: the platform refused
+    retrain_job: dict[str, Any] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def tracker_events(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
@@ -80,9 +85,47 @@ class FakeRasa:
                 return JSONResponse({"sent": False, "error": self.refuse_outbound}, 502)
             return JSONResponse({"sent": True})
 
+        async def retrain_start(request: Request) -> JSONResponse:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given, f"Bearer {self.service_token}"):
+                return JSONResponse({"error": "wrong or missing service token"}, 403)
+            body = await request.json()
+            self._record(request, body)
+            job = self.retrain_job
+            if job is not None and job["state"] == "running":
+                return JSONResponse({"error": "still running", "job": job}, 409)
+            self.retrain_job = {
+                "number": (job["number"] + 1) if job else 1,
+                "requested_by": body["requested_by"],
+                "state": "running",
+                "stage": RETRAIN_STAGES[0],
+                "stages": list(RETRAIN_STAGES),
+                "log": ["serving model: models/shop-1.tar.gz"],
+            }
+            return JSONResponse(self.retrain_job, 202)
+
+        async def retrain_current(request: Request) -> JSONResponse:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given, f"Bearer {self.service_token}"):
+                return JSONResponse({"error": "wrong or missing service token"}, 403)
+            job = self.retrain_job
+            if job is None:
+                return JSONResponse({"error": "no retrain yet"}, 404)
+            answer = dict(job)
+            stage = RETRAIN_STAGES.index(job["stage"])
+            if job["state"] == "running" and stage + 1 < len(RETRAIN_STAGES):
+                job["stage"] = RETRAIN_STAGES[stage + 1]
+                job["log"] = [*job["log"], f"<b>{job['stage']}</b>"]
+            elif job["state"] == "running":
+                job["state"] = "promoted"
+                job["log"] = [*job["log"], "promoted version 2: accuracy 0.899 -> 0.901"]
+            return JSONResponse(answer)
+
         return Starlette(
             routes=[
                 Route("/conversations/{cid}/tracker/events", tracker_events, methods=["POST"]),
+                Route("/webhooks/retrain/jobs", retrain_start, methods=["POST"]),
+                Route("/webhooks/retrain/jobs/current", retrain_current, methods=["GET"]),
                 Route("/webhooks/{channel}/outbound", outbound, methods=["POST"]),
             ]
         )

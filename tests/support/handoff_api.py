@@ -1,8 +1,9 @@
 """A recording stand-in for the handoff service's internal API, on a local port.
 
 It speaks the routes the Rasa side calls (see the handoff design):
-``POST /api/internal/handoffs`` (answered with a scripted queue ticket) and
-``POST /api/internal/events`` (answered 202). Every request is recorded with
+``POST /api/internal/handoffs`` (answered with a scripted queue ticket),
+``POST /api/internal/events`` (answered 202) and ``POST /api/internal/feedback``
+(answered 201, queued). Every request is recorded with
 its headers and JSON body; tests can script the next answers (a status, a
 body, a delay) to play a service that is down, slow or refusing.
 """
@@ -114,12 +115,15 @@ def create_app(api: HandoffApi) -> Starlette:
         if request.url.path.endswith("/handoffs"):
             ticket = answer.body if answer and answer.body is not None else api.ticket
             return JSONResponse(ticket, 201)
+        if request.url.path.endswith("/feedback"):
+            return JSONResponse({"queued": True, "annotation_id": len(api.requests)}, 201)
         return JSONResponse({"accepted": len(body.get("events", []))}, 202)
 
     return Starlette(
         routes=[
             Route("/api/internal/handoffs", handle, methods=["POST"]),
             Route("/api/internal/events", handle, methods=["POST"]),
+            Route("/api/internal/feedback", handle, methods=["POST"]),
         ]
     )
 

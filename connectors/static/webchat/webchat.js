@@ -23,6 +23,9 @@
       reconnecting: "Reconnecting…",
       offline: "Offline",
       typing: "The assistant is typing",
+      thumbsDown: "This answer did not help",
+      thanks: "Thanks, a trainer will look at it",
+      feedbackFailed: "Could not send the feedback",
     },
     "zh-Hans": {
       title: "在线客服",
@@ -34,6 +37,9 @@
       reconnecting: "正在重新连接…",
       offline: "已断开",
       typing: "客服正在输入",
+      thumbsDown: "这个回答没有帮助",
+      thanks: "谢谢，训练师会查看",
+      feedbackFailed: "反馈发送失败",
     },
     "zh-Hant": {
       title: "線上客服",
@@ -45,6 +51,9 @@
       reconnecting: "正在重新連線…",
       offline: "已中斷",
       typing: "客服正在輸入",
+      thumbsDown: "這個回答沒有幫助",
+      thanks: "謝謝，訓練師會查看",
+      feedbackFailed: "回饋傳送失敗",
     },
   };
   var STORAGE_KEY = "shop-assistant:webchat:session";
@@ -160,6 +169,46 @@
     });
   }
 
+  // A thumbs-down on a bot answer: the server forwards it to the trainers' queue.
+  function sendFeedback(control, text) {
+    control.disabled = true;
+    window
+      .fetch(basePath + "feedback", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        credentials: "omit",
+        body: JSON.stringify({ session_id: sessionId, text: text, rating: "down" }),
+      })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("feedback: HTTP " + response.status);
+        }
+        control.classList.add("sent");
+        control.setAttribute("aria-pressed", "true");
+        control.title = t.thanks;
+        control.setAttribute("aria-label", t.thanks);
+      })
+      .catch(function (error) {
+        window.console.warn("web chat: could not send the feedback", error);
+        control.disabled = false;
+        control.title = t.feedbackFailed;
+      });
+  }
+
+  function feedbackControl(text) {
+    var control = document.createElement("button");
+    control.type = "button";
+    control.className = "thumbs-down";
+    control.textContent = "\uD83D\uDC4E"; // thumbs down
+    control.title = t.thumbsDown;
+    control.setAttribute("aria-label", t.thumbsDown);
+    control.setAttribute("aria-pressed", "false");
+    control.addEventListener("click", function () {
+      sendFeedback(control, text);
+    });
+    return control;
+  }
+
   function addTurn(role, text, buttons, active) {
     var turn = document.createElement("div");
     turn.className = "turn " + role;
@@ -168,6 +217,9 @@
       bubble.className = "bubble";
       bubble.textContent = text; // shown as text, never parsed as markup
       turn.appendChild(bubble);
+      if (role === "bot") {
+        turn.appendChild(feedbackControl(text));
+      }
     }
     if (buttons && buttons.length) {
       var group = document.createElement("div");

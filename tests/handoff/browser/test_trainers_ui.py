@@ -82,7 +82,7 @@ def service(settings: Settings) -> Iterator[str]:
             f"{base}/api/auth/token", json={"username": ADMIN[0], "password": ADMIN[1]}
         ).json()["access_token"]
         admin = {"Authorization": f"Bearer {token}"}
-        for name, role in (("tina", "trainer"), ("alice", "agent")):
+        for name, role in (("tina", "trainer"), ("alice", "agent"), ("ada", "admin")):
             created = httpx.post(
                 f"{base}/api/agents",
                 headers=admin,
@@ -117,6 +117,8 @@ def _log_in(browser: Any, base: str, user: str, locale: str = "en-US") -> tuple[
 
 def test_a_trainer_labels_a_group_undoes_it_and_ignores_another(service: str, browser: Any) -> None:
     page, errors = _log_in(browser, service, "tina")
+    expect(page.locator("#who")).to_contain_text("tina")
+    expect(page.locator("#retrain-button")).to_be_hidden()  # admins only
     items = page.locator(".queue-item")
     expect(items).to_have_count(3)
     first = items.first
@@ -197,4 +199,31 @@ def test_an_agent_is_told_the_page_needs_a_trainer(service: str, browser: Any) -
     expect(page.locator("#denied")).to_be_visible()
     expect(page.locator("#denied")).to_contain_text("训练师")
     expect(page.locator(".queue-item")).to_have_count(0)
+    assert errors == []
+
+
+def test_an_admin_starts_a_retrain_and_follows_its_stages(service: str, browser: Any) -> None:
+    # The Rasa side is the stand-in (tests/handoff/fake_rasa.py): its job moves
+    # one stage each time it is read. tests/test_retrain_loop.py runs the real one.
+    page, errors = _log_in(browser, service, "ada")
+    button = page.locator("#retrain-button")
+    panel = page.locator("#retrain-panel")
+    expect(button).to_have_text("Retrain the model")
+    expect(panel).to_be_hidden()  # never retrained
+
+    button.click()
+    expect(panel).to_be_visible()
+    expect(panel.locator("li")).to_have_count(5)
+    expect(panel.locator('li[aria-current="step"]')).not_to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "trainers-retrain-running.png"))
+    expect(panel).to_have_attribute("data-state", "promoted", timeout=30_000)
+    expect(page.locator("#retrain-state")).to_have_text("Retrain 1: the new model is served")
+    expect(panel.locator("li.done")).to_have_count(5)
+    expect(button).to_be_enabled()
+    # The log is the command's output, shown as text.
+    expect(page.locator("#retrain-log")).to_contain_text("<b>training</b>")
+    assert page.locator("#retrain-log b").count() == 0
+    page.locator("#lang-toggle").click()
+    expect(page.locator("#retrain-state")).to_have_text("第 1 次重新训练：新模型已上线")
+    page.screenshot(path=str(ARTIFACTS / "trainers-retrain-promoted.png"))
     assert errors == []

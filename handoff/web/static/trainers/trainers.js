@@ -9,6 +9,7 @@
 import { ApiError, request, rememberCsrf, setUnauthorizedHandler } from "/inbox/api.js";
 import { h, replaceChildren } from "/inbox/dom.js";
 import { onLanguageChange, reasonLabel, t, toggleLanguage, translatePage } from "./i18n.js";
+import { renderRetrain, setUpRetrain } from "./retrain.js";
 
 const REASONS = [
   "nlu_fallback",
@@ -379,6 +380,7 @@ function bind() {
     renderQueue();
     renderItem();
     loadHistory();
+    renderRetrain();
   });
 }
 
@@ -389,6 +391,7 @@ async function start() {
   try {
     const me = await api.me();
     $("who").textContent = `${me.username} (${me.role})`;
+    setUpRetrain(me, failed);
     state.intents = (await api.intents()).intents || [];
   } catch (error) {
     failed(error);
