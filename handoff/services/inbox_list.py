@@ -1,0 +1,162 @@
+"""``GET /api/conversations``: one page of a queue filter, and the filters' counts.
+
+The list is read with SQLAlchemy Core, not ORM entities: one statement selects
+the columns a list row shows, the assignee's name and the newest public
+message of each conversation on the page. Building ORM objects (identity map,
+joined assignee, instance state) for every row cost more CPU than the
+database did (bench/handoff_latency.py, docs/BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.models import Agent, Conversation, ConversationStatus, Message, MessageRole, utcnow
+from handoff.services.views import is_late, iso
+
+LIST_FILTERS = ("pending", "mine", "open", "resolved", "all")
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+
+
+def _filter(status: str, me: Agent) -> list[Any]:
+    if status == "pending":
+        return [Conversation.status == ConversationStatus.PENDING]
+    if status == "mine":
+        return [
+            Conversation.status.in_([ConversationStatus.OPEN, ConversationStatus.PENDING]),
+            Conversation.assignee_id == me.id,
+        ]
+    if status == "open":
+        return [Conversation.status == ConversationStatus.OPEN]
+    if status == "resolved":
+        return [Conversation.status == ConversationStatus.RESOLVED]
+    return [Conversation.status != ConversationStatus.BOT]
+
+
+async def counts(session: AsyncSession, me: Agent) -> dict[str, int]:
+    """How many conversations each queue filter holds (one pass over the table)."""
+
+    def count(*conditions: Any) -> Any:
+        return func.count().filter(*conditions)
+
+    row = (
+        await session.execute(
+            select(
+                count(Conversation.status == ConversationStatus.PENDING),
+                count(*_filter("mine", me)),
+                count(Conversation.status == ConversationStatus.OPEN),
+                count(Conversation.status == ConversationStatus.RESOLVED),
+            ).where(Conversation.status != ConversationStatus.BOT)
+        )
+    ).one()
+    return dict(zip(("pending", "mine", "open", "resolved"), map(int, row), strict=True))
+
+
+def _page_query(status: str, me: Agent, *, limit: int, offset: int) -> Any:
+    """The page's rows, newest message included, in queue order."""
+    page = (
+        select(
+            Conversation.id,
+            Conversation.channel,
+            Conversation.status,
+            Conversation.reason,
+            Conversation.team,
+            Conversation.urgent,
+            Agent.username.label("assignee"),
+            Conversation.language,
+            Conversation.summary,
+            Conversation.waiting_since,
+            Conversation.unread,
+            Conversation.csat_pending,
+            Conversation.last_activity_at,
+        )
+        .outerjoin(Agent, Agent.id == Conversation.assignee_id)
+        .where(*_filter(status, me))
+    )
+    # Urgent and longest waiting first for the waiting queue, else most recent activity;
+    # the id breaks ties so that pages do not overlap.
+    if status == "pending":
+        order = [Conversation.urgent.desc(), Conversation.waiting_since, Conversation.id]
+    else:
+        order = [Conversation.last_activity_at.desc(), Conversation.id]
+    # One more row than asked for tells whether there is a next page.
+    chosen = page.order_by(*order).limit(limit + 1).offset(offset).subquery("page")
+    # Evaluated for the page's rows only: a short backward scan of
+    # ix_messages_conversation_id per conversation, however long it is.
+    newest = (
+        select(Message.id)
+        .where(
+            Message.conversation_id == chosen.c.id,
+            Message.private.is_(False),
+            Message.role != MessageRole.ACTIVITY,
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+        .correlate(chosen)
+        .scalar_subquery()
+    )
+    with_newest = select(chosen, newest.label("last_id")).subquery("with_newest")
+    outer_order = (
+        [with_newest.c.urgent.desc(), with_newest.c.waiting_since, with_newest.c.id]
+        if status == "pending"
+        else [with_newest.c.last_activity_at.desc(), with_newest.c.id]
+    )
+    shown = [column for column in with_newest.c if column.key != "last_id"]
+    return (
+        select(
+            *shown,
+            Message.role.label("last_role"),
+            Message.text.label("last_text"),
+            Message.created_at.label("last_at"),
+        )
+        .outerjoin(Message, Message.id == with_newest.c.last_id)
+        .order_by(*outer_order)
+    )
+
+
+def _row_json(row: Row[Any], *, wait_alert_s: int, now: datetime) -> dict[str, Any]:
+    status: ConversationStatus = row.status
+    return {
+        "id": row.id,
+        "channel": row.channel,
+        "status": status.value,
+        "reason": row.reason,
+        "team": row.team,
+        "urgent": row.urgent,
+        "assignee": row.assignee,
+        "language": row.language,
+        "summary": row.summary,
+        "waiting_since": iso(row.waiting_since),
+        "flagged_wait": is_late(status, row.waiting_since, wait_alert_s, now),
+        "last_message": None
+        if row.last_role is None
+        else {"role": row.last_role.value, "text": row.last_text, "created_at": iso(row.last_at)},
+        "unread": row.unread,
+        "csat_pending": row.csat_pending,
+    }
+
+
+async def list_conversations(
+    session: AsyncSession,
+    *,
+    status: str,
+    me: Agent,
+    wait_alert_s: int,
+    limit: int = DEFAULT_PAGE,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """One page of the queue, whether another follows (``has_more``) and the counts."""
+    rows = list(await session.execute(_page_query(status, me, limit=limit, offset=offset)))
+    now = utcnow()
+    return {
+        "conversations": [
+            _row_json(row, wait_alert_s=wait_alert_s, now=now) for row in rows[:limit]
+        ],
+        "has_more": len(rows) > limit,
+        "counts": await counts(session, me),
+    }
