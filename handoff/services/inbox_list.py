@@ -10,9 +10,10 @@ database did (bench/handoff_latency.py, docs/BENCHMARKS.md).
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Integer, Row, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import Agent, Conversation, ConversationStatus, Message, MessageRole, utcnow
@@ -23,13 +24,20 @@ DEFAULT_PAGE = 50
 MAX_PAGE = 500
 
 
-def _filter(status: str, me: Agent) -> list[Any]:
+# The statements are built once per filter (SQLAlchemy caches their compiled form);
+# the agent, the page size and the offset are bound parameters.
+_ME = bindparam("me", type_=Integer)
+_ROWS = bindparam("rows", type_=Integer)
+_SKIP = bindparam("skip", type_=Integer)
+
+
+def _filter(status: str) -> list[Any]:
     if status == "pending":
         return [Conversation.status == ConversationStatus.PENDING]
     if status == "mine":
         return [
             Conversation.status.in_([ConversationStatus.OPEN, ConversationStatus.PENDING]),
-            Conversation.assignee_id == me.id,
+            Conversation.assignee_id == _ME,
         ]
     if status == "open":
         return [Conversation.status == ConversationStatus.OPEN]
@@ -38,26 +46,27 @@ def _filter(status: str, me: Agent) -> list[Any]:
     return [Conversation.status != ConversationStatus.BOT]
 
 
-async def counts(session: AsyncSession, me: Agent) -> dict[str, int]:
-    """How many conversations each queue filter holds (one pass over the table)."""
-
+@cache
+def _counts_query() -> Any:
     def count(*conditions: Any) -> Any:
         return func.count().filter(*conditions)
 
-    row = (
-        await session.execute(
-            select(
-                count(Conversation.status == ConversationStatus.PENDING),
-                count(*_filter("mine", me)),
-                count(Conversation.status == ConversationStatus.OPEN),
-                count(Conversation.status == ConversationStatus.RESOLVED),
-            ).where(Conversation.status != ConversationStatus.BOT)
-        )
-    ).one()
+    return select(
+        count(Conversation.status == ConversationStatus.PENDING),
+        count(*_filter("mine")),
+        count(Conversation.status == ConversationStatus.OPEN),
+        count(Conversation.status == ConversationStatus.RESOLVED),
+    ).where(Conversation.status != ConversationStatus.BOT)
+
+
+async def counts(session: AsyncSession, me: Agent) -> dict[str, int]:
+    """How many conversations each queue filter holds (one pass over the table)."""
+    row = (await session.execute(_counts_query(), {"me": me.id})).one()
     return dict(zip(("pending", "mine", "open", "resolved"), map(int, row), strict=True))
 
 
-def _page_query(status: str, me: Agent, *, limit: int, offset: int) -> Any:
+@cache
+def _page_query(status: str) -> Any:
     """The page's rows, newest message included, in queue order."""
     page = (
         select(
@@ -76,7 +85,7 @@ def _page_query(status: str, me: Agent, *, limit: int, offset: int) -> Any:
             Conversation.last_activity_at,
         )
         .outerjoin(Agent, Agent.id == Conversation.assignee_id)
-        .where(*_filter(status, me))
+        .where(*_filter(status))
     )
     # Urgent and longest waiting first for the waiting queue, else most recent activity;
     # the id breaks ties so that pages do not overlap.
@@ -84,8 +93,7 @@ def _page_query(status: str, me: Agent, *, limit: int, offset: int) -> Any:
         order = [Conversation.urgent.desc(), Conversation.waiting_since, Conversation.id]
     else:
         order = [Conversation.last_activity_at.desc(), Conversation.id]
-    # One more row than asked for tells whether there is a next page.
-    chosen = page.order_by(*order).limit(limit + 1).offset(offset).subquery("page")
+    chosen = page.order_by(*order).limit(_ROWS).offset(_SKIP).subquery("page")
     # Evaluated for the page's rows only: a short backward scan of
     # ix_messages_conversation_id per conversation, however long it is.
     newest = (
@@ -151,7 +159,9 @@ async def list_conversations(
     offset: int = 0,
 ) -> dict[str, Any]:
     """One page of the queue, whether another follows (``has_more``) and the counts."""
-    rows = list(await session.execute(_page_query(status, me, limit=limit, offset=offset)))
+    # One more row than asked for tells whether there is a next page.
+    bound = {"me": me.id, "rows": limit + 1, "skip": offset}
+    rows = list(await session.execute(_page_query(status), bound))
     now = utcnow()
     return {
         "conversations": [
