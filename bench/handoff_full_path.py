@@ -145,7 +145,9 @@ def main() -> None:
             _measure(stack, agent, senders, messages=args.messages, rate=args.rate)
         )
         load_after = os.getloadavg()
-        cpu = {name: (cpu_s(pid) - before[name]) * 1000 / args.messages for name, pid in pids.items()}
+        cpu = {
+            name: (cpu_s(pid) - before[name]) * 1000 / args.messages for name, pid in pids.items()
+        }
     print("| measure | n | p50 ms | p99 ms | target p99 ms | met? |")
     print("|---|---|---|---|---|---|")
     p99 = percentile(to_view, 99)
