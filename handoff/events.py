@@ -27,6 +27,8 @@ UPDATED = "conversation.updated"
 RESOLVED = "conversation.resolved"
 HANDED_BACK = "conversation.handed_back"
 MESSAGE_CREATED = "message.created"
+# {"type": "alert.raised", "alert": {"kind": "long_wait" | "fallback_jump", ...}}
+ALERT_RAISED = "alert.raised"
 
 
 class EventBus:

@@ -22,7 +22,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    literal,
+    select,
+    text,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -136,6 +143,34 @@ class Message(Base):
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
         # The newest message of a conversation (inbox list): one backward index scan.
         Index("ix_messages_conversation_id", "conversation_id", "id"),
+        # Metrics: the messages of a date range, the sessions started in it, the bot's
+        # response times — each read from the index alone (no table rows).
+        Index("ix_messages_created_role_intent", "created_at", "role", "intent"),
+        Index(
+            "ix_messages_session_starts",
+            "created_at",
+            "id",
+            "rasa_ts",
+            "next_session_ts",
+            postgresql_where=text("session_start"),
+            sqlite_where=text("session_start"),
+        ),
+        # A hand-off's session: the conversation's latest session start before it.
+        Index(
+            "ix_messages_session_owner",
+            "conversation_id",
+            "created_at",
+            "id",
+            postgresql_where=text("session_start"),
+            sqlite_where=text("session_start"),
+        ),
+        Index(
+            "ix_messages_response_ms",
+            "created_at",
+            "response_ms",
+            postgresql_where=text("response_ms IS NOT NULL"),
+            sqlite_where=text("response_ms IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -155,14 +190,89 @@ class Message(Base):
     # Activity lines: {"kind": "claimed", "agent": "alice", ...} for the inbox to translate.
     activity: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Stamped at ingest on customer turns (handoff/services/metrics/stamps.py), so the
+    # metrics need no window functions: does this turn start a session, when does the
+    # same conversation's next session start, how fast did the bot answer it.
+    session_start: Mapped[bool | None] = mapped_column(Boolean)
+    next_session_at: Mapped[datetime | None]
+    next_session_ts: Mapped[float | None] = mapped_column(Float)
+    response_ms: Mapped[float | None] = mapped_column(Float)
 
     agent: Mapped[Agent | None] = relationship(lazy="joined")
+
+
+class MessageCount(Base):
+    """Messages per quarter hour (UTC), channel, role and intent: the metrics' rollup.
+
+    Kept by :func:`_count_message` as each message is inserted (activity lines are
+    not messages here); migration 0006 filled it for older rows. Quarter hours, so
+    every real time zone's local midnights and hours fall on bucket edges.
+    """
+
+    __tablename__ = "message_counts"
+
+    bucket_start: Mapped[datetime] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    intent: Mapped[str] = mapped_column(String(128), primary_key=True)  # "" for none
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    confidence_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    confidence_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+BUCKET_S = 900
+
+
+def bucket_of(moment: datetime) -> datetime:
+    """The start of the quarter hour (UTC) holding ``moment``."""
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+
+
+@event.listens_for(Message, "after_insert")
+def _count_message(_mapper: Any, connection: Connection, message: Message) -> None:
+    """Adds an inserted message to its :class:`MessageCount` row, in the same transaction."""
+    if message.role == MessageRole.ACTIVITY:
+        return
+    upsert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+    confidence = message.confidence
+    values = select(
+        literal(bucket_of(message.created_at), DateTime(timezone=True)),
+        Conversation.channel,
+        literal(str(message.role)),
+        literal(message.intent or ""),
+        literal(1),
+        literal(float(confidence or 0.0)),
+        literal(0 if confidence is None else 1),
+    ).where(Conversation.id == message.conversation_id)
+    statement = upsert(MessageCount).from_select(
+        [
+            "bucket_start",
+            "channel",
+            "role",
+            "intent",
+            "messages",
+            "confidence_sum",
+            "confidence_count",
+        ],
+        values,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["bucket_start", "channel", "role", "intent"],
+        set_={
+            "messages": MessageCount.messages + statement.excluded.messages,
+            "confidence_sum": MessageCount.confidence_sum + statement.excluded.confidence_sum,
+            "confidence_count": MessageCount.confidence_count + statement.excluded.confidence_count,
+        },
+    )
+    connection.execute(statement)
 
 
 class HandoffRecord(Base):
     """One episode of a conversation in human hands, from hand-off to resolve or hand-back."""
 
     __tablename__ = "handoff_records"
+    __table_args__ = (Index("ix_handoff_records_started", "started_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
@@ -189,6 +299,21 @@ class CsatRating(Base):
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RaisedAlert(Base):
+    """An alert posted once (Slack, live inbox), whichever replica's sweep saw it first.
+
+    ``subject`` names the occurrence: ``<conversation id>@<waiting since>`` for a
+    long wait, the local day for a fallback-rate jump.
+    """
+
+    __tablename__ = "raised_alerts"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(300), primary_key=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CannedResponse(Base):

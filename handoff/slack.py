@@ -45,6 +45,22 @@ def escape(text: str | None) -> str:
     return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def alert_text(alert: dict[str, Any]) -> str:
+    """An alert as a Slack message (mrkdwn; conversation ids escaped)."""
+    if alert.get("kind") == "long_wait":
+        minutes = int(alert.get("wait_s") or 0) // 60
+        return (
+            f":hourglass: Conversation {escape(str(alert.get('conversation_id')))} has waited"
+            f" {minutes} min for an agent."
+        )
+    rate = float(alert.get("rate") or 0.0)
+    baseline = float(alert.get("baseline") or 0.0)
+    return (
+        f":warning: The bot's fallback rate today is {rate:.0%}"
+        f" (usual: {baseline:.0%}): it misunderstands more than usual."
+    )
+
+
 class _SeenEvents:
     """Event ids already processed: Redis ``SET NX`` when shared, else in-process."""
 
@@ -107,6 +123,11 @@ class SlackBridge:
 
     async def _mirror(self, event: dict[str, Any]) -> None:
         try:
+            if event["type"] == events.ALERT_RAISED:
+                await self._client.chat_postMessage(
+                    channel=self._channel, text=alert_text(event["alert"])
+                )
+                return
             conversation = event["conversation"]
             cid = conversation["id"]
             if event["type"] == events.HANDED_OFF:

@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from handoff import models
+from handoff.services.metrics import counts
 from tests.handoff.helpers import bot_event, handoff_body, service_headers, user_event
 
 MakeAgent = Callable[..., dict[str, str]]
@@ -287,3 +288,52 @@ def test_live_strip_and_long_wait_alert(
     live = _get(app_client, admin_headers, "/api/metrics/live")
     assert live["waiting"] == 1 and live["longest_wait_s"] == 600 and live["agents_online"] == 0
     assert {"kind": "long_wait", "conversation_id": "wechat:o3", "wait_s": 600} in live["alerts"]
+
+
+def test_rollup_answers_as_the_messages_do(
+    app_client: TestClient,
+    admin_headers: dict[str, str],
+    seeded: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The message_counts rollup and a scan of the messages give the same numbers."""
+    paths = [
+        f"/api/metrics/summary?{RANGE}",
+        f"/api/metrics/summary?{RANGE}&channel=telegram",
+        "/api/metrics/summary?from=2026-03-02&to=2026-03-02",
+        f"/api/metrics/channels?{RANGE}",
+        f"/api/metrics/intents?{RANGE}",
+        f"/api/metrics/intent-trend?{RANGE}",
+    ]
+    from_rollup = [_get(app_client, admin_headers, path) for path in paths]
+    monkeypatch.setattr(counts, "usable", lambda _where: False)
+    assert [_get(app_client, admin_headers, path) for path in paths] == from_rollup
+    # Day 2: B from its 00:01 refund request on (8 with agent and CSAT turns), C (2).
+    assert from_rollup[0]["messages"] == 20 and from_rollup[2]["messages"] == 10
+
+
+def test_every_table_exports_as_csv(
+    app_client: TestClient, admin_headers: dict[str, str], seeded: Clock
+) -> None:
+    from handoff.services.metrics import TABLES
+
+    for name in TABLES:
+        rows = _get(app_client, admin_headers, f"/api/metrics/{name}?{RANGE}")["rows"]
+        response = app_client.get(f"/api/metrics/{name}?{RANGE}&format=csv", headers=admin_headers)
+        assert response.status_code == 200, name
+        assert f'filename="{name}.csv"' in response.headers["content-disposition"]
+        exported = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+        expected = [
+            {key: "" if value is None else str(value) for key, value in row.items()} for row in rows
+        ]
+        assert exported == expected, name
+        assert rows, f"{name} has no rows to export in the seeded range"
+
+
+def test_live_strip_counts_agents_online(
+    app_client: TestClient, admin_headers: dict[str, str], make_agent: MakeAgent, seeded: Clock
+) -> None:
+    make_agent("carol", online=True)
+    make_agent("dave")
+    live = _get(app_client, admin_headers, "/api/metrics/live")
+    assert live["agents_online"] == 1 and live["waiting"] == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -59,3 +60,83 @@ def test_migrations_apply_on_an_empty_database_and_match_the_models(empty_databa
             assert diff == []
     finally:
         engine.dispose()
+
+
+def test_0006_fills_the_metrics_columns_of_stored_messages(empty_database: str) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from handoff.db import alembic_config
+
+    command.upgrade(alembic_config(empty_database), "0005")
+    engine = create_engine(sync_database_url(empty_database))
+    t0 = 1772380800.0  # 2026-03-01 16:00:00Z, local midnight in Asia/Shanghai
+    turns = [  # role, seconds after t0, intent
+        ("customer", 0.0, "greet"),
+        ("bot", 0.5, None),
+        ("customer", 10.0, "nlu_fallback"),
+        ("customer", 4000.0, "greet"),  # a new session
+        ("bot", 4001.0, None),
+        ("activity", 4002.0, None),
+    ]
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO conversations (id, channel, status, urgent, context,"
+                    " wait_alerted, unread, csat_pending, csat_awaiting_comment,"
+                    " last_activity_at, created_at) VALUES ('wechat:o1', 'wechat', 'bot',"
+                    " false, '{}', false, 0, false, false, :at, :at)"
+                ),
+                {"at": datetime.fromtimestamp(t0, UTC)},
+            )
+            for role, offset, intent in turns:
+                connection.execute(
+                    text(
+                        "INSERT INTO messages (conversation_id, role, text, private, intent,"
+                        " confidence, rasa_ts, created_at) VALUES ('wechat:o1', :role, 'x',"
+                        " false, :intent, :confidence, :ts, :at)"
+                    ),
+                    {
+                        "role": role,
+                        "intent": intent,
+                        "confidence": 0.5 if intent else None,
+                        "ts": t0 + offset if role != "activity" else None,
+                        "at": datetime.fromtimestamp(t0 + offset, UTC),
+                    },
+                )
+        migrate(empty_database)
+        with engine.connect() as connection:
+            stamps = connection.execute(
+                text(
+                    "SELECT rasa_ts, session_start, next_session_ts, response_ms FROM messages"
+                    " WHERE role = 'customer' ORDER BY rasa_ts"
+                )
+            ).all()
+            counts = connection.execute(
+                text(
+                    "SELECT channel, role, intent, SUM(messages), SUM(confidence_count)"
+                    " FROM message_counts GROUP BY channel, role, intent ORDER BY role, intent"
+                )
+            ).all()
+            buckets = connection.execute(
+                text("SELECT DISTINCT bucket_start FROM message_counts")
+            ).scalars()
+            bucket_starts = sorted(
+                (b if isinstance(b, datetime) else datetime.fromisoformat(b)).replace(tzinfo=None)
+                for b in buckets
+            )
+    finally:
+        engine.dispose()
+    assert [(ts - t0, bool(start), nxt and nxt - t0, ms) for ts, start, nxt, ms in stamps] == [
+        (0.0, True, 4000.0, 500.0),
+        (10.0, False, None, None),
+        (4000.0, True, None, 1000.0),
+    ]
+    assert [tuple(row) for row in counts] == [
+        ("wechat", "bot", "", 2, 0),
+        ("wechat", "customer", "greet", 2, 2),
+        ("wechat", "customer", "nlu_fallback", 1, 1),
+    ]
+    # 16:00 and 17:00 UTC quarter hours (4000 s later is 17:06:40).
+    assert bucket_starts == [datetime(2026, 3, 1, 16, 0), datetime(2026, 3, 1, 17, 0)]

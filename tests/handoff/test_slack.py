@@ -280,3 +280,43 @@ def test_slack_thread_buttons_and_replies(slack_stack: tuple[str, FakeSlack, Fak
 def test_slack_is_off_without_its_settings(app_client: Any) -> None:
     response = app_client.post("/slack/events", content=b"{}")
     assert response.status_code in (401, 404)
+
+
+def test_a_long_wait_is_posted_to_the_channel_once(
+    make_settings: Callable[..., Settings], fake_rasa: tuple[FakeRasa, str]
+) -> None:
+    slack = FakeSlack()
+    with serve_in_thread(slack.app(), what="fake Slack") as slack_url:
+        settings = make_settings(
+            slack_bot_token="xoxb-test",
+            slack_signing_secret=SIGNING_SECRET,
+            slack_channel=CHANNEL,
+            slack_api_url=f"{slack_url}/api/",
+            handoff_wait_alert_s=1,
+            handoff_sweep_interval_s=0.2,
+        )
+        with serving(create_app(settings)) as base:
+            httpx.post(
+                f"http://{base}/api/internal/handoffs",
+                headers=service_headers(),
+                json=handoff_body("wechat:<o1>"),
+            ).raise_for_status()
+
+            def alerts() -> list[dict[str, Any]]:
+                return [p for p in slack.posts() if ":hourglass:" in str(p.get("text"))]
+
+            posted = _wait(alerts, "the long-wait alert")
+            time.sleep(1.0)  # five more sweeps: the same wait is not posted again
+            assert alerts() == posted and len(posted) == 1
+    assert posted[0]["channel"] == CHANNEL and "thread_ts" not in posted[0]
+    assert posted[0]["text"].startswith(":hourglass: Conversation wechat:&lt;o1&gt; has waited")
+
+
+def test_a_fallback_jump_reads_as_a_sentence() -> None:
+    from handoff.slack import alert_text
+
+    text = alert_text({"kind": "fallback_jump", "rate": 0.8333, "baseline": 0.1667})
+    assert text == (
+        ":warning: The bot's fallback rate today is 83% (usual: 17%): it misunderstands"
+        " more than usual."
+    )

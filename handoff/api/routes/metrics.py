@@ -2,6 +2,7 @@
 
 ``GET /api/metrics/summary?from=&to=&channel=&team=`` → headline numbers;
 ``GET /api/metrics/live`` → the live strip and alerts;
+``GET /api/metrics/alerts`` → the alerts alone, for every signed-in agent (the inbox);
 ``GET /api/metrics/{table}`` → ``{"rows": [...]}``, or CSV with ``?format=csv``.
 """
 
@@ -14,8 +15,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from handoff.api.deps import Admin, ServicesDep, SessionDep
+from handoff.api.deps import Admin, CurrentAgent, ServicesDep, SessionDep
+from handoff.models import utcnow
 from handoff.services import metrics
+from handoff.services.metrics import alerting
 
 router = APIRouter(prefix="/api/metrics", tags=["metrics"])
 
@@ -45,16 +48,28 @@ async def summary(_admin: Admin, session: SessionDep, where: FilterDep) -> dict[
     return await metrics.summary(session, where)
 
 
+async def _alerts(session: SessionDep, services: ServicesDep) -> list[dict[str, Any]]:
+    today = alerting.today(services.settings.handoff_timezone, utcnow())
+    return await metrics.alerts(
+        session, wait_alert_s=services.settings.handoff_wait_alert_s, today=today
+    )
+
+
 @router.get("/live")
 async def live(_admin: Admin, session: SessionDep, services: ServicesDep) -> dict[str, Any]:
     """Waiting now, longest wait, agents online, and the alerts of the moment."""
-    today = metrics.parse_filter(timezone=services.settings.handoff_timezone)
-    today = metrics.MetricsFilter(today.last_day, today.last_day, today.zone)
     strip = await metrics.live_strip(session)
-    found = await metrics.alerts(
-        session, wait_alert_s=services.settings.handoff_wait_alert_s, today=today
-    )
+    found = await _alerts(session, services)
     return {**strip, "wait_alert_s": services.settings.handoff_wait_alert_s, "alerts": found}
+
+
+@router.get("/alerts")
+async def alerts(
+    _agent: CurrentAgent, session: SessionDep, services: ServicesDep
+) -> dict[str, Any]:
+    """The alerts of the moment, for every inbox user (the inbox's alert strip)."""
+    found = await _alerts(session, services)
+    return {"wait_alert_s": services.settings.handoff_wait_alert_s, "alerts": found}
 
 
 def _csv(name: str, rows: list[dict[str, Any]]) -> Response:

@@ -20,6 +20,7 @@ from handoff.services.annotations import collect as trainer_queue
 from handoff.services.conversations._base import (
     ServiceBase,
 )
+from handoff.services.metrics import alerting
 from handoff.services.views import aware
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,17 @@ class CsatPart(ServiceBase):
 
     # -- periodic work -------------------------------------------------------------------
 
+    async def _raise_alerts(self) -> None:
+        """Long waits and fallback-rate jumps not raised before: one event each."""
+        async with self._sessions.begin() as session:
+            fresh = await alerting.raise_new(
+                session,
+                wait_alert_s=self._settings.handoff_wait_alert_s,
+                timezone=self._settings.handoff_timezone,
+            )
+        for alert in fresh:
+            await self._bus.emit({"type": events.ALERT_RAISED, "alert": alert})
+
     async def sweep(self) -> None:
         """Flags long waits, ends CSAT windows that passed, retries auto-assignment."""
         now = utcnow()
@@ -130,6 +142,7 @@ class CsatPart(ServiceBase):
             )
         for conversation in waiting:
             await self._emit(events.UPDATED, conversation.id)
+        await self._raise_alerts()
         for cid in expired:
             try:
                 await self._finish_csat(cid)

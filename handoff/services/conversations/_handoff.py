@@ -28,6 +28,7 @@ from handoff.services.conversations._base import (
     _from_ts,
     channel_of,
 )
+from handoff.services.metrics.stamps import stamp_turns
 from handoff.services.queue import QueueInfo, queue_info
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ class HandoffPart(ServiceBase):
                 )
             ).tuples()
         )
+        added: list[Message] = []
         for turn in transcript:
             role = {"customer": MessageRole.CUSTOMER, "bot": MessageRole.BOT}.get(
                 str(turn.get("role"))
@@ -132,7 +134,7 @@ class HandoffPart(ServiceBase):
             if (float(timestamp), role) in seen:
                 continue
             seen.add((float(timestamp), role))
-            session.add(
+            added.append(
                 Message(
                     conversation_id=conversation.id,
                     role=role,
@@ -141,6 +143,9 @@ class HandoffPart(ServiceBase):
                     created_at=_from_ts(timestamp),
                 )
             )
+        session.add_all(added)
+        await session.flush()
+        await stamp_turns(session, added)
 
     async def assign(
         self, cid: str, *, actor: Agent, agent: str | None = None, team: str | None = None

@@ -25,6 +25,7 @@ from handoff.services.conversations._base import (
     _from_ts,
     channel_of,
 )
+from handoff.services.metrics.stamps import stamp_turn
 from handoff.services.views import aware
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ class IngestPart(ServiceBase):
                     conversation.unread += 1
                 csat_due = conversation.csat_pending
                 await session.flush()
+                await stamp_turn(session, message)
                 if not csat_due:
                     await trainer_queue.on_customer_message(session, message, ranking or [intent])
             if live or csat_due:
@@ -161,6 +163,8 @@ class IngestPart(ServiceBase):
                 session.add(message)
                 conversation.last_activity_at = utcnow()
                 live = conversation.status in ACTIVE
+                await session.flush()
+                await stamp_turn(session, message)
             if live:
                 await self._bus.emit(
                     self._event(events.MESSAGE_CREATED, conversation, message, message)

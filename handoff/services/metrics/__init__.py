@@ -14,8 +14,17 @@ Definitions (the dashboard's help text and the tests follow them):
 - *Fallback rate*: customer messages whose intent was ``nlu_fallback`` over
   customer messages with an intent.
 - *Bot first response*: from a customer message to the bot's next turn (Rasa's
-  own event timestamps), when the bot answered before the customer spoke again.
+  own event timestamps), when the bot answered before the customer spoke again;
+  counted on the customer message's day (an answer just after the range's last
+  midnight still counts for the question just before it).
 - *Human first response*: from hand-off to the first agent reply, per episode.
+
+How (every request is index range scans and aggregates, no window functions):
+sessions and bot response times are stamped on customer turns at ingest
+(:mod:`~handoff.services.metrics.stamps`); message counts per quarter hour,
+channel, role and intent are kept in the ``message_counts`` rollup
+(:mod:`~handoff.services.metrics.counts`); migration 0006 filled both for older
+rows. Alerts are raised once by the sweep (:mod:`~handoff.services.metrics.alerting`).
 """
 
 from __future__ import annotations

@@ -2,106 +2,142 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, case, func, select, true
 
-from handoff.models import Conversation, HandoffRecord, Message, MessageRole
+from handoff.models import Conversation, HandoffRecord, Message
 from handoff.services.metrics.filters import MetricsFilter
 
-SESSION_GAP_S = 3600.0
 FCR_WINDOW_S = 86400.0
 FALLBACK_INTENT = "nlu_fallback"
 
 
-def sessions(where: MetricsFilter) -> Subquery:
-    """One row per conversation started in the range (channel and team applied).
+def _episodes_by_session(where: MetricsFilter) -> Subquery:
+    """Hand-off episodes per session: ``session_id``, ``episodes``, ``resolved_episodes``,
+    ``team_episodes`` (of the filter's team).
 
-    Columns: ``conversation_id``, ``channel``, ``started_at``, ``start_ts``,
-    ``next_start`` and ``next_start_ts`` (the same id's next session, if any),
-    ``handed_off``, ``resolved`` (one episode, resolved) — the last two 0/1.
+    An episode belongs to the latest session start at or before it (that start's
+    ``next_session_at`` is after it): one index probe per episode started since the
+    range start, instead of a join of every session with every episode.
     """
-    # A message can only start a session in the range if its predecessor is at most
-    # one gap earlier, so the scan starts one gap before the range.
-    scan_from = where.start - timedelta(seconds=SESSION_GAP_S)
-    previous = func.lag(Message.rasa_ts).over(
-        partition_by=Message.conversation_id, order_by=Message.rasa_ts
-    )
-    customer = (
-        select(
-            Message.conversation_id,
-            Message.created_at,
-            Message.rasa_ts,
-            previous.label("prev_ts"),
-        )
+    owner = (
+        select(Message.id)
         .where(
-            Message.role == MessageRole.CUSTOMER,
-            Message.rasa_ts.is_not(None),
-            Message.created_at >= scan_from,
+            Message.conversation_id == HandoffRecord.conversation_id,
+            Message.session_start == true(),
+            Message.created_at <= HandoffRecord.started_at,
         )
-        .subquery("customer_turns")
+        .order_by(Message.created_at.desc())
+        .limit(1)
+        .correlate(HandoffRecord)
+        .scalar_subquery()
     )
-    starts = (
+    episodes = (
+        select(owner.label("session_id"), HandoffRecord.outcome, HandoffRecord.team)
+        .where(HandoffRecord.started_at >= where.start)
+        .subquery("episodes")
+    )
+    team = where.team or ""
+    return (
         select(
-            customer.c.conversation_id,
-            customer.c.created_at.label("started_at"),
-            customer.c.rasa_ts.label("start_ts"),
+            episodes.c.session_id,
+            func.count().label("episodes"),
+            func.count(case((episodes.c.outcome == "resolved", 1))).label("resolved_episodes"),
+            func.count(case((episodes.c.team == team, 1))).label("team_episodes"),
         )
-        .where(
-            or_(
-                customer.c.prev_ts.is_(None),
-                customer.c.rasa_ts - customer.c.prev_ts > SESSION_GAP_S,
-            )
-        )
-        .subquery("session_starts")
+        .group_by(episodes.c.session_id)
+        .subquery("session_episodes")
     )
-    by_id, in_order = starts.c.conversation_id, starts.c.start_ts
-    bounded = select(
-        *starts.c,
-        func.lead(starts.c.started_at)
-        .over(partition_by=by_id, order_by=in_order)
-        .label("next_start"),
-        func.lead(starts.c.start_ts)
-        .over(partition_by=by_id, order_by=in_order)
-        .label("next_start_ts"),
-    ).subquery("bounded_sessions")
-    in_session = and_(
-        HandoffRecord.conversation_id == bounded.c.conversation_id,
-        HandoffRecord.started_at >= bounded.c.started_at,
-        or_(bounded.c.next_start.is_(None), HandoffRecord.started_at < bounded.c.next_start),
-    )
-    # One pass over the episodes (a join, then a group) instead of a subquery per session.
+
+
+def handed_off_sessions(where: MetricsFilter) -> Subquery:
+    """The sessions started in the range that had hand-offs (channel and team applied).
+
+    Columns: ``session_id``, ``start_ts``, ``next_start_ts``, ``episodes``,
+    ``resolved_episodes``. A tenth or so of the sessions: the summary counts the
+    rest from the session starts' index alone.
+    """
+    per_session = _episodes_by_session(where)
     statement = (
         select(
-            bounded.c.conversation_id,
-            Conversation.channel,
-            bounded.c.started_at,
-            bounded.c.start_ts,
-            bounded.c.next_start,
-            bounded.c.next_start_ts,
-            func.count(HandoffRecord.id).label("episodes"),
-            func.count(case((HandoffRecord.outcome == "resolved", HandoffRecord.id))).label(
-                "resolved_episodes"
-            ),
+            per_session.c.session_id,
+            Message.rasa_ts.label("start_ts"),
+            Message.next_session_ts.label("next_start_ts"),
+            per_session.c.episodes,
+            per_session.c.resolved_episodes,
         )
-        .join(Conversation, Conversation.id == bounded.c.conversation_id)
-        .outerjoin(HandoffRecord, in_session)
-        .where(bounded.c.started_at >= where.start, bounded.c.started_at < where.end)
-        .group_by(
-            bounded.c.conversation_id,
-            Conversation.channel,
-            bounded.c.started_at,
-            bounded.c.start_ts,
-            bounded.c.next_start,
-            bounded.c.next_start_ts,
+        .join(Message, Message.id == per_session.c.session_id)
+        .where(
+            Message.session_start == true(),
+            Message.created_at >= where.start,
+            Message.created_at < where.end,
         )
     )
     if where.channel:
+        statement = statement.join(Conversation, Conversation.id == Message.conversation_id).where(
+            Conversation.channel == where.channel
+        )
+    if where.team:
+        statement = statement.where(per_session.c.team_episodes > 0)
+    return statement.subquery("handed_off_sessions")
+
+
+def session_starts(where: MetricsFilter) -> list[ColumnElement[bool]]:
+    """Conditions on :class:`Message` for the session starts of the range (not the team)."""
+    conditions: list[ColumnElement[bool]] = [
+        Message.session_start == true(),
+        Message.created_at >= where.start,
+        Message.created_at < where.end,
+    ]
+    if where.channel:
+        conditions.append(
+            Message.conversation_id.in_(
+                select(Conversation.id).where(Conversation.channel == where.channel)
+            )
+        )
+    return conditions
+
+
+def sessions(where: MetricsFilter, *, with_channel: bool = False) -> Subquery:
+    """One row per conversation started in the range (channel and team applied).
+
+    Columns: ``conversation_id``, ``started_at``, ``start_ts``, ``next_start`` and
+    ``next_start_ts`` (the same id's next session, if any), ``episodes`` and
+    ``resolved_episodes`` (hand-offs started in the session), and ``channel`` when
+    asked for.
+
+    Sessions are the customer turns stamped ``session_start`` at ingest
+    (:mod:`handoff.services.metrics.stamps`): an index range scan joined with the
+    few sessions that had hand-offs.
+    """
+    per_session = _episodes_by_session(where)
+    columns: list[Any] = [
+        Message.conversation_id,
+        Message.created_at.label("started_at"),
+        Message.rasa_ts.label("start_ts"),
+        Message.next_session_at.label("next_start"),
+        Message.next_session_ts.label("next_start_ts"),
+        func.coalesce(per_session.c.episodes, 0).label("episodes"),
+        func.coalesce(per_session.c.resolved_episodes, 0).label("resolved_episodes"),
+    ]
+    if with_channel or where.channel:
+        columns.append(Conversation.channel)
+    statement = (
+        select(*columns)
+        .outerjoin(per_session, per_session.c.session_id == Message.id)
+        .where(
+            Message.session_start == true(),
+            Message.created_at >= where.start,
+            Message.created_at < where.end,
+        )
+    )
+    if with_channel or where.channel:
+        statement = statement.join(Conversation, Conversation.id == Message.conversation_id)
+    if where.channel:
         statement = statement.where(Conversation.channel == where.channel)
     if where.team:
-        statement = statement.having(
-            func.count(case((HandoffRecord.team == where.team, HandoffRecord.id))) > 0
-        )
+        statement = statement.where(per_session.c.team_episodes > 0)
     return statement.subquery("sessions")
 
 

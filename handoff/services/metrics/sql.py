@@ -15,6 +15,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,19 @@ def dialect(session: AsyncSession) -> str:
     bind = session.bind
     assert bind is not None
     return bind.dialect.name
+
+
+async def analytic(session: AsyncSession) -> str:
+    """Prepares the session's transaction for metrics queries; returns the dialect.
+
+    PostgreSQL compiles queries it estimates as expensive with LLVM (JIT), which
+    costs more (about 1 s) than these sub-second range scans take; off for this
+    transaction only.
+    """
+    kind = dialect(session)
+    if kind == "postgresql":
+        await session.execute(text("SET LOCAL jit = off"))
+    return kind
 
 
 def seconds_between(kind: str, later: Any, earlier: Any) -> ColumnElement[float]:
@@ -54,13 +68,19 @@ def local_hour(kind: str, column: Any, where: MetricsFilter) -> ColumnElement[in
     return cast(func.strftime("%H", column, f"{where.offset_minutes:+d} minutes"), Integer)
 
 
-def median_select(values: Subquery, column: str, *keys: str) -> Select[Any]:
-    """The median of ``values.c[column]`` (per ``keys``), with window functions only.
+def median_select(values: Subquery, column: str, *keys: str, kind: str = "sqlite") -> Select[Any]:
+    """The median of ``values.c[column]`` (per ``keys``).
 
-    Rows ``rn`` with ``n <= 2·rn <= n + 2`` are the middle one or two; their mean is the
-    median. PostgreSQL's ``percentile_cont`` would do, but SQLite has none.
+    PostgreSQL: ``percentile_cont(0.5)`` (one sort, no window). SQLite has none: rows
+    ``rn`` with ``n <= 2·rn <= n + 2`` are the middle one or two; their mean is the
+    median — the same value ``percentile_cont`` interpolates.
     """
     value = values.c[column]
+    if kind == "postgresql":
+        keyed = [values.c[key] for key in keys]
+        median = func.percentile_cont(0.5).within_group(value).label("median")
+        statement = select(*keyed, median).where(value.is_not(None))
+        return statement.group_by(*keyed) if keyed else statement
     partition = [values.c[key] for key in keys]
     ranked = (
         select(

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.models import CsatRating, HandoffRecord, Message, MessageRole
+from handoff.models import CsatRating, HandoffRecord, Message, MessageCount, MessageRole
+from handoff.services.metrics import counts
 from handoff.services.metrics.filters import MetricsFilter
 from handoff.services.metrics.sessions import (
     FALLBACK_INTENT,
     FCR_WINDOW_S,
     episodes_filter,
+    handed_off_sessions,
     messages_filter,
-    sessions,
+    session_starts,
 )
-from handoff.services.metrics.sql import dialect, median_select, seconds_between
+from handoff.services.metrics.sql import analytic, median_select, seconds_between
 
 
 def _rate(part: float | int | None, whole: float | int | None) -> float | None:
@@ -27,77 +29,90 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return round(float(value), digits) if value is not None else None
 
 
+def _came_back(start_ts: Any, next_start_ts: Any) -> ColumnElement[bool]:
+    """The customer started another session within ``FCR_WINDOW_S``."""
+    return next_start_ts.is_not(None) & (next_start_ts - start_ts <= FCR_WINDOW_S)
+
+
 async def session_counts(session: AsyncSession, where: MetricsFilter) -> dict[str, int]:
-    """Conversations, how many were handed off, and how many were resolved at first contact."""
-    rows = sessions(where)
-    came_back = rows.c.next_start_ts.is_not(None) & (
-        rows.c.next_start_ts - rows.c.start_ts <= FCR_WINDOW_S
-    )
-    one_contact = or_(
-        rows.c.episodes == 0, (rows.c.episodes == 1) & (rows.c.resolved_episodes == 1)
-    )
-    found = (
+    """Conversations, how many were handed off, and how many were resolved at first contact.
+
+    Sessions without hand-offs are counted from the session starts' index alone;
+    only those with hand-offs are joined with their episodes.
+    """
+    rows = handed_off_sessions(where)
+    returned = _came_back(rows.c.start_ts, rows.c.next_start_ts)
+    one_contact = (rows.c.episodes == 1) & (rows.c.resolved_episodes == 1)
+    handed = (
         await session.execute(
             select(
                 func.count(),
-                func.coalesce(func.sum(case((rows.c.episodes > 0, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((one_contact & ~came_back, 1), else_=0)), 0),
+                func.sum(case((returned, 0), else_=1)),
+                func.sum(case((one_contact & ~returned, 1), else_=0)),
             ).select_from(rows)
         )
     ).one()
-    return {"conversations": found[0], "handed_off": found[1], "first_contact": found[2]}
+    handed_off, handed_stayed, handed_first_contact = (int(v or 0) for v in handed)
+    if where.team:
+        # Only sessions with a hand-off to the team count at all.
+        total, stayed_without = handed_off, 0
+    else:
+        found = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.sum(
+                        case((_came_back(Message.rasa_ts, Message.next_session_ts), 0), else_=1)
+                    ),
+                ).where(*session_starts(where))
+            )
+        ).one()
+        total = int(found[0] or 0)
+        stayed_without = int(found[1] or 0) - handed_stayed
+    return {
+        "conversations": total,
+        "handed_off": handed_off,
+        # Contained and did not come back, or one episode, resolved, and did not come back.
+        "first_contact": stayed_without + handed_first_contact,
+    }
 
 
 async def message_counts(session: AsyncSession, where: MetricsFilter) -> dict[str, int]:
     """Messages of each role, and customer messages with an intent / falling back."""
-    is_customer = Message.role == MessageRole.CUSTOMER
-    found = (
-        await session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(case((is_customer, 1), else_=0)), 0),
-                func.coalesce(
-                    func.sum(case((is_customer & Message.intent.is_not(None), 1), else_=0)), 0
-                ),
-                func.coalesce(
-                    func.sum(case((is_customer & (Message.intent == FALLBACK_INTENT), 1), else_=0)),
-                    0,
-                ),
-            ).where(Message.role != MessageRole.ACTIVITY, *messages_filter(where))
-        )
-    ).one()
+    if counts.usable(where):
+        customer = MessageCount.role == MessageRole.CUSTOMER.value
+        n = MessageCount.messages
+        statement = select(
+            func.sum(n),
+            func.sum(case((customer, n), else_=0)),
+            func.sum(case((customer & (MessageCount.intent != ""), n), else_=0)),
+            func.sum(case((customer & (MessageCount.intent == FALLBACK_INTENT), n), else_=0)),
+        ).where(*counts.conditions(where))
+    else:
+        is_customer = Message.role == MessageRole.CUSTOMER
+        statement = select(
+            func.count(),
+            func.sum(case((is_customer, 1), else_=0)),
+            func.sum(case((is_customer & Message.intent.is_not(None), 1), else_=0)),
+            func.sum(case((is_customer & (Message.intent == FALLBACK_INTENT), 1), else_=0)),
+        ).where(Message.role != MessageRole.ACTIVITY, *messages_filter(where))
+    found = (await session.execute(statement)).one()
+    total, customers, classified, fallbacks = (int(value or 0) for value in found)
     return {
-        "messages": found[0],
-        "customer_messages": found[1],
-        "classified": found[2],
-        "fallbacks": found[3],
+        "messages": total,
+        "customer_messages": customers,
+        "classified": classified,
+        "fallbacks": fallbacks,
     }
 
 
 def bot_response_times(where: MetricsFilter) -> Any:
-    """Milliseconds from each customer message to the bot's next turn (Rasa timestamps)."""
-    turns = (
-        select(
-            Message.conversation_id,
-            Message.role,
-            Message.rasa_ts,
-            func.lead(Message.role)
-            .over(partition_by=Message.conversation_id, order_by=Message.rasa_ts)
-            .label("next_role"),
-            func.lead(Message.rasa_ts)
-            .over(partition_by=Message.conversation_id, order_by=Message.rasa_ts)
-            .label("next_ts"),
-        )
-        .where(
-            Message.role.in_((MessageRole.CUSTOMER, MessageRole.BOT)),
-            Message.rasa_ts.is_not(None),
-            *messages_filter(where),
-        )
-        .subquery("turns")
-    )
+    """Milliseconds from each customer message to the bot's next turn (stamped at ingest)."""
     return (
-        select(turns.c.conversation_id, ((turns.c.next_ts - turns.c.rasa_ts) * 1000.0).label("ms"))
-        .where(turns.c.role == MessageRole.CUSTOMER, turns.c.next_role == MessageRole.BOT)
+        # Only customer turns carry response_ms: no role test, so the partial index
+        # ix_messages_response_ms answers alone.
+        select(Message.conversation_id, Message.response_ms.label("ms"))
+        .where(Message.response_ms.is_not(None), *messages_filter(where))
         .subquery("bot_responses")
     )
 
@@ -137,11 +152,11 @@ def csat_rows(where: MetricsFilter) -> Any:
 
 async def summary(session: AsyncSession, where: MetricsFilter) -> dict[str, Any]:
     """The headline numbers (rates 0–1 with four decimals, ``None`` when undefined)."""
-    kind = dialect(session)
+    kind = await analytic(session)
     counts = await session_counts(session, where)
     messages = await message_counts(session, where)
-    bot_ms = await session.scalar(median_select(bot_response_times(where), "ms"))
-    human_s = await session.scalar(median_select(human_response_times(kind, where), "s"))
+    bot_ms = await session.scalar(median_select(bot_response_times(where), "ms", kind=kind))
+    human_s = await session.scalar(median_select(human_response_times(kind, where), "s", kind=kind))
     handling = await session.scalar(
         select(
             func.avg(seconds_between(kind, HandoffRecord.ended_at, HandoffRecord.started_at))

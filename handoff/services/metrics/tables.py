@@ -10,7 +10,16 @@ from sqlalchemy import ColumnElement, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import NotFound
-from handoff.models import Agent, Conversation, Flag, HandoffRecord, Message, MessageRole
+from handoff.models import (
+    Agent,
+    Conversation,
+    Flag,
+    HandoffRecord,
+    Message,
+    MessageCount,
+    MessageRole,
+)
+from handoff.services.metrics import counts
 from handoff.services.metrics.filters import MetricsFilter
 from handoff.services.metrics.sessions import (
     FALLBACK_INTENT,
@@ -18,7 +27,7 @@ from handoff.services.metrics.sessions import (
     messages_filter,
     sessions,
 )
-from handoff.services.metrics.sql import dialect, local_day, local_hour, median_select
+from handoff.services.metrics.sql import analytic, dialect, local_day, local_hour, median_select
 from handoff.services.metrics.summary import csat_rows, human_response_times
 from handoff.services.views import aware
 
@@ -30,7 +39,7 @@ TOP_MISUNDERSTOOD = 20
 async def channels_hours(session: AsyncSession, where: MetricsFilter) -> Rows:
     """Conversations started and messages written, per channel and local hour."""
     kind = dialect(session)
-    rows = sessions(where)
+    rows = sessions(where, with_channel=True)
     hour = local_hour(kind, rows.c.started_at, where)
     started = await session.execute(
         select(rows.c.channel, hour.label("hour"), func.count()).group_by(rows.c.channel, hour)
@@ -38,13 +47,21 @@ async def channels_hours(session: AsyncSession, where: MetricsFilter) -> Rows:
     table: dict[tuple[str, int], dict[str, Any]] = {}
     for channel, at, count in started:
         table[(channel, int(at))] = {"channel": channel, "hour": int(at), "conversations": count}
-    message_hour = local_hour(kind, Message.created_at, where)
-    written = await session.execute(
-        select(Conversation.channel, message_hour.label("hour"), func.count(Message.id))
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Message.role != MessageRole.ACTIVITY, *messages_filter(where))
-        .group_by(Conversation.channel, message_hour)
-    )
+    if counts.usable(where):
+        bucket_hour = local_hour(kind, MessageCount.bucket_start, where)
+        written = await session.execute(
+            select(MessageCount.channel, bucket_hour.label("hour"), func.sum(MessageCount.messages))
+            .where(*counts.conditions(where))
+            .group_by(MessageCount.channel, bucket_hour)
+        )
+    else:
+        message_hour = local_hour(kind, Message.created_at, where)
+        written = await session.execute(
+            select(Conversation.channel, message_hour.label("hour"), func.count(Message.id))
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Message.role != MessageRole.ACTIVITY, *messages_filter(where))
+            .group_by(Conversation.channel, message_hour)
+        )
     for channel, at, count in written:
         row = table.setdefault(
             (channel, int(at)), {"channel": channel, "hour": int(at), "conversations": 0}
@@ -87,24 +104,39 @@ def _customer(where: MetricsFilter) -> list[ColumnElement[bool]]:
 
 async def intents(session: AsyncSession, where: MetricsFilter) -> Rows:
     """Customer messages per recognised intent, most frequent first."""
-    count = func.count(Message.id)
-    total = await session.scalar(
-        select(count).where(*_customer(where), Message.intent.is_not(None))
-    )
-    found = await session.execute(
-        select(Message.intent, count, func.avg(Message.confidence))
-        .where(*_customer(where), Message.intent.is_not(None))
-        .group_by(Message.intent)
-        .order_by(count.desc(), Message.intent)
-    )
+    if counts.usable(where):
+        count: Any = func.sum(MessageCount.messages)
+        confidence: Any = func.sum(MessageCount.confidence_sum) / func.nullif(
+            func.sum(MessageCount.confidence_count), 0
+        )
+        statement = (
+            select(MessageCount.intent, count, confidence)
+            .where(
+                MessageCount.role == MessageRole.CUSTOMER.value,
+                MessageCount.intent != "",
+                *counts.conditions(where),
+            )
+            .group_by(MessageCount.intent)
+            .order_by(count.desc(), MessageCount.intent)
+        )
+    else:
+        count = func.count(Message.id)
+        statement = (
+            select(Message.intent, count, func.avg(Message.confidence))
+            .where(*_customer(where), Message.intent.is_not(None))
+            .group_by(Message.intent)
+            .order_by(count.desc(), Message.intent)
+        )
+    found = [(intent, int(n), average) for intent, n, average in await session.execute(statement)]
+    total = sum(n for _, n, _ in found)
     return [
         {
             "intent": intent,
             "messages": n,
             "share": round(n / total, 4) if total else None,
-            "average_confidence": round(float(confidence), 3) if confidence is not None else None,
+            "average_confidence": round(float(average), 3) if average is not None else None,
         }
-        for intent, n, confidence in found
+        for intent, n, average in found
     ]
 
 
@@ -113,15 +145,27 @@ async def intent_trend(session: AsyncSession, where: MetricsFilter) -> Rows:
     top = [row["intent"] for row in (await intents(session, where))[:TOP_INTENTS]]
     if not top:
         return []
-    day = local_day(dialect(session), Message.created_at, where)
-    found = await session.execute(
-        select(day.label("day"), Message.intent, func.count(Message.id))
-        .where(*_customer(where), Message.intent.in_(top))
-        .group_by(day, Message.intent)
-    )
-    counts = {(str(d), intent): n for d, intent, n in found}
+    if counts.usable(where):
+        bucket_day = local_day(dialect(session), MessageCount.bucket_start, where)
+        found = await session.execute(
+            select(bucket_day.label("day"), MessageCount.intent, func.sum(MessageCount.messages))
+            .where(
+                MessageCount.role == MessageRole.CUSTOMER.value,
+                MessageCount.intent.in_(top),
+                *counts.conditions(where),
+            )
+            .group_by(bucket_day, MessageCount.intent)
+        )
+    else:
+        day = local_day(dialect(session), Message.created_at, where)
+        found = await session.execute(
+            select(day.label("day"), Message.intent, func.count(Message.id))
+            .where(*_customer(where), Message.intent.in_(top))
+            .group_by(day, Message.intent)
+        )
+    cells = {(str(d), intent): int(n) for d, intent, n in found}
     return [
-        {"day": d.isoformat(), "intent": intent, "messages": counts.get((d.isoformat(), intent), 0)}
+        {"day": d.isoformat(), "intent": intent, "messages": cells.get((d.isoformat(), intent), 0)}
         for d in where.days()
         for intent in top
     ]
@@ -219,7 +263,7 @@ async def agents(session: AsyncSession, where: MetricsFilter) -> Rows:
         .order_by(Agent.username)
     )
     result = await session.execute(
-        median_select(human_response_times(kind, where), "s", "agent_id")
+        median_select(human_response_times(kind, where), "s", "agent_id", kind=kind)
     )
     medians = {aid: value for aid, value in result}
     ratings = csat_rows(where)
@@ -267,4 +311,5 @@ async def table(session: AsyncSession, name: str, where: MetricsFilter) -> Rows:
     build = TABLES.get(name)
     if build is None:
         raise NotFound(f"no metrics table {name!r}; tables: " + ", ".join(TABLES))
+    await analytic(session)
     return await build(session, where)

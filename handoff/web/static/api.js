@@ -115,4 +115,5 @@ export const api = {
   intents: () => request("GET", "/api/intents"),
   cannedResponses: () => request("GET", "/api/canned-responses"),
   agents: () => request("GET", "/api/agents"),
+  alerts: () => request("GET", "/api/metrics/alerts"),
 };

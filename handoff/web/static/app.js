@@ -7,6 +7,7 @@ import { ApiError, api, rememberCsrf, setUnauthorizedHandler } from "./api.js";
 import { label, language, onLanguageChange, setLanguage, t, translatePage } from "./i18n.js";
 import { LiveConnection } from "./live.js";
 import { askPermission, chime, notify, permission, unlockOnGesture } from "./notify.js";
+import { setupAlerts } from "./views/alerts.js";
 import { setupComposer } from "./views/composer.js";
 import { clearContext, renderContext } from "./views/context.js";
 import { renderHeader, setBusy } from "./views/conversation.js";
@@ -116,6 +117,7 @@ function setFilter(filter) {
 
 const transcript = $("transcript");
 let composer = null;
+let alertStrip = { reload: () => {}, redraw: () => {} };
 
 function transcriptOptions() {
   return { me: state.me.username, flags: state.flags, onFlag: flagTurn };
@@ -260,6 +262,11 @@ async function transfer() {
 
 // --- live events ----------------------------------------------------------------------
 
+// A new alert, or a change that can end a long wait.
+const ALERT_EVENTS = new Set([
+  "alert.raised", "conversation.assigned", "conversation.resolved", "conversation.handed_back",
+]);
+
 function onEvent(event) {
   const conversation = event.conversation || {};
   const current = conversation.id && conversation.id === state.selectedId;
@@ -278,6 +285,7 @@ function onEvent(event) {
       () => openConversation(conversation.id),
     );
   }
+  if (ALERT_EVENTS.has(event.type)) alertStrip.reload();
   queueSoon();
 }
 
@@ -378,6 +386,9 @@ async function start() {
     composer.refresh();
     drawConversation({ keepScroll: true });
   });
+  alertStrip = setupAlerts($("alert-strip"), { load: api.alerts, onOpen: (id) => openConversation(id) });
+  onLanguageChange(() => alertStrip.redraw());
+  alertStrip.reload();
   selectFilter(state.filter);
   drawQueue();
   drawConversation();
