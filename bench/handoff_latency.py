@@ -235,8 +235,13 @@ async def live(service: Service, connector: Any, *, messages: int, rate: float) 
     ]
 
 
-async def inbox(service: Service, database_url: str, *, requests: int) -> list[Row]:
-    """Benchmark 3: seeds to 10,000 conversations / 1,000,000 messages, times every filter."""
+async def inbox(
+    service: Service, database_url: str, *, requests: int, limit: int | None
+) -> list[Row]:
+    """Benchmark 3: seeds to 10,000 conversations / 1,000,000 messages, times every filter.
+
+    ``limit`` is the page size asked for (``None``: the service's default page).
+    """
     conninfo = database_url.replace("postgresql+psycopg://", "postgresql://")
     timings: dict[str, list[float]] = {name: [] for name in FILTERS}
     reset_admin_password(conninfo)
@@ -262,17 +267,26 @@ async def inbox(service: Service, database_url: str, *, requests: int) -> list[R
                 flush=True,
             )
         order = itertools.cycle(FILTERS)
+        paging = {} if limit is None else {"limit": limit}
         for name in itertools.islice(order, 10 * len(FILTERS)):  # warm-up
-            response = await http.get("/api/conversations", params={"status": name}, headers=me)
+            response = await http.get(
+                "/api/conversations", params={"status": name, **paging}, headers=me
+            )
             response.raise_for_status()
         cpu = service.cpu_s()
         for name in itertools.islice(order, requests * len(FILTERS)):
             began = time.perf_counter()
-            response = await http.get("/api/conversations", params={"status": name}, headers=me)
+            response = await http.get(
+                "/api/conversations", params={"status": name, **paging}, headers=me
+            )
             timings[name].append((time.perf_counter() - began) * 1000)
             response.raise_for_status()
         cpu_ms = (service.cpu_s() - cpu) * 1000 / (requests * len(FILTERS))
-    return [_summary(f"inbox list `status={name}`", timings[name], 50, cpu_ms) for name in FILTERS]
+    page = "default page" if limit is None else f"limit={limit}"
+    return [
+        _summary(f"inbox list `status={name}` ({page})", timings[name], 50, cpu_ms)
+        for name in FILTERS
+    ]
 
 
 def _count(connection: psycopg.Connection[Any], sql: str) -> int:
@@ -297,7 +311,7 @@ async def _run(args: argparse.Namespace, database_url: str, work_dir: Path) -> l
             if args.only in (None, "live"):
                 rows += await live(service, connector, messages=args.messages, rate=args.rate)
             if args.only in (None, "inbox"):
-                rows += await inbox(service, database_url, requests=args.requests)
+                rows += await inbox(service, database_url, requests=args.requests, limit=args.limit)
     return rows
 
 
@@ -317,6 +331,9 @@ def main() -> None:
         help="customer messages per second, and as many agent replies",
     )
     parser.add_argument("--requests", type=int, default=200, help="inbox lists per filter")
+    parser.add_argument(
+        "--limit", type=int, help="inbox page size asked for (default: the service's default)"
+    )
     parser.add_argument("--only", choices=("live", "inbox"))
     parser.add_argument("--database", default="handoff_bench")
     parser.add_argument("--work-dir", type=Path, help="keep the service's log here")

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 
 from handoff import db
 from handoff.api.deps import CurrentAgent
+from handoff.api.guard import GuardMiddleware
 from handoff.api.routes import (
     agents,
     annotation_api,
@@ -44,14 +45,6 @@ from handoff.settings import Settings
 from handoff.shop_client import ShopClient
 
 logger = logging.getLogger(__name__)
-
-# Event-broker batches may be larger than anything an agent sends.
-INTERNAL_BODY_FACTOR = 10
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self' ws: wss:; media-src 'self' data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
 
 
 def domain_intents(path: Path) -> list[str]:
@@ -240,24 +233,4 @@ def _errors(app: FastAPI) -> None:
 
 
 def _guards(app: FastAPI, settings: Settings) -> None:
-    limit = settings.handoff_max_body_bytes
-
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        allowed = limit * (
-            INTERNAL_BODY_FACTOR if request.url.path.startswith("/api/internal/") else 1
-        )
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > allowed):
-            return JSONResponse(
-                status_code=status.HTTP_413_CONTENT_TOO_LARGE,
-                content={"detail": f"the body is larger than {allowed} bytes"},
-            )
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        return response
+    app.add_middleware(GuardMiddleware, max_body_bytes=settings.handoff_max_body_bytes)

@@ -18,8 +18,12 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/auth/token")
 
 
-def get_services(request: Request) -> Services:
-    """The app's shared services."""
+async def get_services(request: Request) -> Services:
+    """The app's shared services.
+
+    ``async`` on purpose: FastAPI runs plain ``def`` dependencies in a worker
+    thread, a thread hop per request for nothing.
+    """
     services: Services = request.app.state.services
     return services
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
 
 from handoff.models import (
     Agent,
@@ -20,8 +19,6 @@ from handoff.models import (
     MessageRole,
     utcnow,
 )
-
-LIST_FILTERS = ("pending", "mine", "open", "resolved", "all")
 
 
 class LastMessage(NamedTuple):
@@ -81,13 +78,20 @@ def message_json(message: Message, flag: Flag | None = None) -> dict[str, Any]:
     }
 
 
-def flagged_wait(conversation: Conversation, wait_alert_s: int, now: datetime) -> bool:
+def is_late(
+    status: ConversationStatus, waiting_since: datetime | None, wait_alert_s: int, now: datetime
+) -> bool:
     """A pending conversation waiting longer than the alert threshold."""
     return (
-        conversation.status == ConversationStatus.PENDING
-        and conversation.waiting_since is not None
-        and now - aware(conversation.waiting_since) > timedelta(seconds=wait_alert_s)
+        status == ConversationStatus.PENDING
+        and waiting_since is not None
+        and now - aware(waiting_since) > timedelta(seconds=wait_alert_s)
     )
+
+
+def flagged_wait(conversation: Conversation, wait_alert_s: int, now: datetime) -> bool:
+    """``is_late`` of a loaded conversation."""
+    return is_late(conversation.status, conversation.waiting_since, wait_alert_s, now)
 
 
 def conversation_json(
@@ -151,62 +155,6 @@ async def last_messages(session: AsyncSession, ids: list[str]) -> dict[str, Last
         )
     )
     return {row.conversation_id: LastMessage(*row) for row in rows}
-
-
-def _filter(status: str, me: Agent) -> list[Any]:
-    if status == "pending":
-        return [Conversation.status == ConversationStatus.PENDING]
-    if status == "mine":
-        return [
-            Conversation.status.in_([ConversationStatus.OPEN, ConversationStatus.PENDING]),
-            Conversation.assignee_id == me.id,
-        ]
-    if status == "open":
-        return [Conversation.status == ConversationStatus.OPEN]
-    if status == "resolved":
-        return [Conversation.status == ConversationStatus.RESOLVED]
-    return [Conversation.status != ConversationStatus.BOT]
-
-
-async def counts(session: AsyncSession, me: Agent) -> dict[str, int]:
-    """How many conversations each queue filter holds (one pass over the table)."""
-
-    def count(*conditions: Any) -> Any:
-        return func.count().filter(*conditions)
-
-    row = (
-        await session.execute(
-            select(
-                count(Conversation.status == ConversationStatus.PENDING),
-                count(*_filter("mine", me)),
-                count(Conversation.status == ConversationStatus.OPEN),
-                count(Conversation.status == ConversationStatus.RESOLVED),
-            ).where(Conversation.status != ConversationStatus.BOT)
-        )
-    ).one()
-    return dict(zip(("pending", "mine", "open", "resolved"), map(int, row), strict=True))
-
-
-async def list_conversations(
-    session: AsyncSession, *, status: str, me: Agent, wait_alert_s: int, limit: int = 200
-) -> dict[str, Any]:
-    """``GET /api/conversations``: the queue (urgent and longest waiting first) and counts."""
-    # The list never shows the context (slots, intents, cases): do not load and parse it.
-    query = select(Conversation).options(defer(Conversation.context)).where(*_filter(status, me))
-    if status == "pending":
-        query = query.order_by(Conversation.urgent.desc(), Conversation.waiting_since)
-    else:
-        query = query.order_by(Conversation.last_activity_at.desc())
-    conversations = list(await session.scalars(query.limit(limit)))
-    last = await last_messages(session, [c.id for c in conversations])
-    now = utcnow()
-    return {
-        "conversations": [
-            conversation_json(c, last.get(c.id), wait_alert_s=wait_alert_s, now=now)
-            for c in conversations
-        ],
-        "counts": await counts(session, me),
-    }
 
 
 async def history(session: AsyncSession, conversation: Conversation) -> dict[str, Any]:

@@ -133,3 +133,57 @@ def test_agents_list_their_load(app_client: TestClient, make_agent: MakeAgent) -
     agents = app_client.get("/api/agents", headers=alice).json()["agents"]
     load = {a["username"]: a["load"] for a in agents}
     assert load["alice"] == 1 and load["bob"] == 0
+
+
+def test_the_list_pages_in_queue_order(app_client: TestClient, make_agent: MakeAgent) -> None:
+    alice = make_agent("alice")
+    for n in range(5):
+        _hand_off(app_client, f"telegram:8{n}")
+    _hand_off(app_client, "telegram:89", reason="complaint")  # urgent: first
+
+    def page(**params: object) -> dict[str, object]:
+        response = app_client.get(
+            "/api/conversations", params={"status": "pending", **params}, headers=alice
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, object] = response.json()
+        return body
+
+    whole = page()
+    order = [c["id"] for c in whole["conversations"]]  # type: ignore[attr-defined]
+    assert order == ["telegram:89"] + [f"telegram:8{n}" for n in range(5)]
+    assert whole["has_more"] is False
+    seen: list[str] = []
+    for offset in (0, 2, 4):
+        part = page(limit=2, offset=offset)
+        seen += [c["id"] for c in part["conversations"]]  # type: ignore[attr-defined]
+        assert part["has_more"] is (offset < 4)
+        assert part["counts"] == whole["counts"]
+    assert seen == order
+    for bad in ({"limit": 0}, {"limit": 501}, {"offset": -1}):
+        assert (
+            app_client.get(
+                "/api/conversations", params={"status": "pending", **bad}, headers=alice
+            ).status_code
+            == 400
+        )
+
+
+def test_the_last_message_is_the_newest_public_turn(
+    app_client: TestClient, make_agent: MakeAgent
+) -> None:
+    alice = make_agent("alice")
+    _hand_off(app_client, "telegram:90")
+    _events(app_client, user_event("telegram:90", "first", 1700001200.0))
+    assert app_client.post("/api/conversations/telegram:90/assign", headers=alice).is_success
+    note = app_client.post(
+        "/api/conversations/telegram:90/messages",
+        headers=alice,
+        json={"text": "a note", "private": True},
+    )
+    assert note.status_code == 201
+    listed = app_client.get("/api/conversations?status=open", headers=alice).json()
+    row = next(c for c in listed["conversations"] if c["id"] == "telegram:90")
+    assert row["last_message"]["text"] == "first"  # not the note, not "Claimed by alice"
+    assert row["last_message"]["role"] == "customer"
+    assert row["assignee"] == "alice" and row["status"] == "open"

@@ -56,6 +56,48 @@ def test_websocket_receives_handoffs_and_customer_messages(settings: Settings) -
             assert created["conversation"]["last_message"]["text"] == "<b>still there?</b>"
 
 
+def test_live_events_of_a_reply_and_a_note_match_what_the_api_answers(
+    settings: Settings,
+) -> None:
+    # The events are built from the rows the service just wrote (not read back):
+    # they must still say who wrote what, how it was delivered and which public
+    # message is the newest (a note never is).
+    with serving(create_app(settings)) as base:
+        token = _token(base)
+        agent = {"Authorization": f"Bearer {token}"}
+        with connect(f"ws://{base}/api/ws?token={token}") as ws:
+            httpx.post(
+                f"http://{base}/api/internal/handoffs",
+                headers=service_headers(),
+                json=handoff_body("telegram:101"),
+            ).raise_for_status()
+            httpx.post(
+                f"http://{base}/api/internal/events",
+                headers=service_headers(),
+                json={"events": [user_event("telegram:101", "where is it?", 1700001100.0)]},
+            ).raise_for_status()
+            assert _next(ws, "message.created")["message"]["text"] == "where is it?"
+            url = f"http://{base}/api/conversations/telegram:101/messages"
+            reply = httpx.post(url, headers=agent, json={"text": "It left today"})
+            assert reply.status_code == 201, reply.text
+            sent = _next(ws, "message.created")
+            assert sent["message"] == reply.json()["message"]
+            assert sent["message"]["agent"] == ADMIN[0]
+            assert sent["message"]["delivery"] == "sent"
+            assert sent["conversation"]["assignee"] == ADMIN[0]
+            assert sent["conversation"]["status"] == "open"
+            assert sent["conversation"]["unread"] == 0
+            assert sent["conversation"]["last_message"]["text"] == "It left today"
+            assert sent["conversation"]["last_message"]["role"] == "agent"
+            note = httpx.post(url, headers=agent, json={"text": "VIP", "private": True})
+            assert note.status_code == 201, note.text
+            noted = _next(ws, "message.created")
+            assert noted["message"] == note.json()["message"]
+            assert noted["message"]["private"] is True and noted["message"]["agent"] == ADMIN[0]
+            assert noted["message"]["delivery"] is None
+            assert noted["conversation"]["last_message"]["text"] == "It left today"
+
+
 def test_websocket_with_cookie_session_and_refusals(settings: Settings) -> None:
     with serving(create_app(settings)) as base:
         # Not signed in: closed with 4401 so the inbox goes to the login page at once.

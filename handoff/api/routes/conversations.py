@@ -12,7 +12,7 @@ from handoff.api.deps import CurrentAgent, Handler, ServicesDep, SessionDep
 from handoff.api.schemas import AssignBody, NewMessage, NewNote
 from handoff.errors import DeliveryError
 from handoff.models import Conversation, Message
-from handoff.services import views
+from handoff.services import inbox_list, views
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +38,20 @@ async def list_conversations(
     status_filter: Annotated[
         str, Query(alias="status", pattern="^(pending|mine|open|resolved|all)$")
     ] = "pending",
-    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    limit: Annotated[int, Query(ge=1, le=inbox_list.MAX_PAGE)] = inbox_list.DEFAULT_PAGE,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """``{"conversations": [...], "counts": {...}}`` for one queue filter."""
-    return await views.list_conversations(
+    """``{"conversations": [...], "has_more": bool, "counts": {...}}`` for one queue filter.
+
+    One page of ``limit`` conversations from ``offset`` in queue order; ``has_more``
+    says whether another page follows.
+    """
+    return await inbox_list.list_conversations(
         session,
         status=status_filter,
         me=agent,
         limit=limit,
+        offset=offset,
         wait_alert_s=services.settings.handoff_wait_alert_s,
     )
 
@@ -99,12 +105,10 @@ async def _post(cid: str, agent: Handler, services: ServicesDep, text: str, priv
                 failed = await session.get(Message, error.message_id)
                 content["message"] = views.message_json(failed) if failed else None
         return JSONResponse(status_code=status.HTTP_502_BAD_GATEWAY, content=content)
-    async with services.sessions() as session:
-        stored = await session.get(Message, message.id)
-        assert stored is not None
-        return JSONResponse(
-            status_code=status.HTTP_201_CREATED, content={"message": views.message_json(stored)}
-        )
+    # The service hands back the stored row as committed: no need to read it again.
+    return JSONResponse(
+        status_code=status.HTTP_201_CREATED, content={"message": views.message_json(message)}
+    )
 
 
 @router.post(

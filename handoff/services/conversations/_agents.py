@@ -22,7 +22,7 @@ from handoff.services.conversations._base import (
     MAX_TEXT_LENGTH,
     ServiceBase,
 )
-from handoff.services.views import aware
+from handoff.services.views import aware, last_messages
 
 logger = logging.getLogger(__name__)
 
@@ -62,15 +62,20 @@ class AgentPart(ServiceBase):
                     conversation_id=cid,
                     role=MessageRole.AGENT,
                     text=text,
-                    agent_id=agent.id,
+                    # Usually the assignee, already in this session's identity map.
+                    agent=await session.get(Agent, agent.id),
                     private=private,
                     delivery=None if private else "sending",
                 )
                 session.add(message)
                 conversation.last_activity_at = utcnow()
                 channel = conversation.channel
+                if private:  # a note is not the newest public message
+                    last = (await last_messages(session, [cid])).get(cid)
             if private:
-                await self._emit(events.MESSAGE_CREATED, cid, message)
+                await self._bus.emit(
+                    self._event(events.MESSAGE_CREATED, conversation, last, message)
+                )
                 return message
             error: DeliveryError | None = None
             try:
@@ -104,7 +109,10 @@ class AgentPart(ServiceBase):
                     if episode is not None and episode.first_response_at is None:
                         episode.first_response_at = now
                 message = stored
-            await self._emit(events.MESSAGE_CREATED, cid, message)
+            # From the rows of this session: the reply is the newest public message.
+            await self._bus.emit(
+                self._event(events.MESSAGE_CREATED, conversation, message, message)
+            )
         if error is not None:
             error.message_id = message.id
             raise error

@@ -35,7 +35,12 @@ from handoff.models import (
 from handoff.rasa_client import RasaClient
 from handoff.services import assignment
 from handoff.services.queue import QueueInfo
-from handoff.services.views import conversation_json, last_messages, message_json
+from handoff.services.views import (
+    LastMessage,
+    conversation_json,
+    last_messages,
+    message_json,
+)
 from handoff.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -157,6 +162,28 @@ class ServiceBase:
                 activity={"kind": kind, **params},
             )
         )
+
+    def _event(
+        self,
+        kind: str,
+        conversation: Conversation,
+        last: Message | LastMessage | None,
+        message: Message | None = None,
+    ) -> dict[str, Any]:
+        """An event built from rows already loaded (and committed) by the caller.
+
+        ``last`` is the newest public message; for ``message.created`` of a public
+        message that is the message itself, so nothing has to be read again.
+        """
+        event: dict[str, Any] = {
+            "type": kind,
+            "conversation": conversation_json(
+                conversation, last, wait_alert_s=self._settings.handoff_wait_alert_s
+            ),
+        }
+        if message is not None:
+            event["message"] = message_json(message)
+        return event
 
     async def _emit(self, kind: str, conversation_id: str, message: Message | None = None) -> None:
         async with self._sessions() as session:

@@ -110,6 +110,7 @@ class IngestPart(ServiceBase):
                     conversation_id=cid,
                     role=MessageRole.CUSTOMER,
                     text=text,
+                    agent=None,  # known, so the live event need not load it
                     intent=intent.get("name"),
                     confidence=intent.get("confidence"),
                     intent_2=second.get("name"),
@@ -128,7 +129,10 @@ class IngestPart(ServiceBase):
                 if not csat_due:
                     await trainer_queue.on_customer_message(session, message, ranking or [intent])
             if live or csat_due:
-                await self._emit(events.MESSAGE_CREATED, cid, message)
+                # From the rows of this session: the new message is the newest one.
+                await self._bus.emit(
+                    self._event(events.MESSAGE_CREATED, conversation, message, message)
+                )
         if csat_due:
             await self._answer_csat(cid, text if isinstance(text, str) else "")
         return 1
@@ -151,6 +155,7 @@ class IngestPart(ServiceBase):
                     conversation_id=cid,
                     role=MessageRole.BOT,
                     text=event.get("text"),
+                    agent=None,  # known, so the live event need not load it
                     buttons=buttons,
                     rasa_ts=float(ts),
                     created_at=_from_ts(ts),
@@ -161,7 +166,9 @@ class IngestPart(ServiceBase):
                 await session.flush()
                 await stamp_turn(session, message)
             if live:
-                await self._emit(events.MESSAGE_CREATED, cid, message)
+                await self._bus.emit(
+                    self._event(events.MESSAGE_CREATED, conversation, message, message)
+                )
         return 1
 
     async def _ingest_slot(self, cid: str, event: dict[str, Any]) -> int:

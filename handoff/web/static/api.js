@@ -102,7 +102,8 @@ export const api = {
   logout: () => request("POST", "/api/auth/logout"),
   me: () => request("GET", "/api/me"),
   setPresence: (online) => request("POST", "/api/me/presence", { online }),
-  conversations: (status) => request("GET", `/api/conversations?status=${enc(status)}`),
+  conversations: (status, limit) =>
+    request("GET", `/api/conversations?status=${enc(status)}&limit=${enc(limit)}`),
   conversation: (id) => request("GET", `/api/conversations/${enc(id)}`),
   claim: (id) => request("POST", `/api/conversations/${enc(id)}/assign`),
   transfer: (id, target) => request("POST", `/api/conversations/${enc(id)}/assign`, target),

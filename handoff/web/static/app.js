@@ -26,6 +26,8 @@ const state = {
   search: "",
   conversations: null,
   counts: null,
+  limit: 0, // rows asked for: one page, one more per "load more"
+  hasMore: false,
   selectedId: null,
   detail: null,
   flags: new Map(), // message id → intent, flagged in this session
@@ -56,6 +58,9 @@ setUnauthorizedHandler(signInAgain);
 // --- the queue ------------------------------------------------------------------------
 
 const queueList = $("queue-list");
+const PAGE = 50; // about what the column shows; the service pages with limit/has_more
+const MAX_ROWS = 500; // the service's largest page
+state.limit = PAGE;
 let listRequest = 0;
 let listTimer = null;
 
@@ -65,6 +70,8 @@ function drawQueue() {
     search: state.search,
     me: state.me && state.me.username,
     onOpen: openConversation,
+    hasMore: state.hasMore && state.limit < MAX_ROWS,
+    onMore: loadMore,
   });
   renderCounts(state.counts);
 }
@@ -72,14 +79,21 @@ function drawQueue() {
 async function loadQueue() {
   const mine = ++listRequest;
   try {
-    const answer = await api.conversations(state.filter);
+    const answer = await api.conversations(state.filter, state.limit);
     if (mine !== listRequest) return; // a newer request is on its way
     state.conversations = answer.conversations || [];
+    state.hasMore = Boolean(answer.has_more);
     state.counts = answer.counts || null;
     drawQueue();
   } catch (error) {
     report(error);
   }
+}
+
+/** One more page; live reloads keep asking for all the rows shown so far. */
+function loadMore() {
+  state.limit = Math.min(state.limit + PAGE, MAX_ROWS);
+  loadQueue();
 }
 
 /** Reloads the list soon, once for a burst of events. */
@@ -92,6 +106,8 @@ function setFilter(filter) {
   if (!FILTERS.includes(filter)) return;
   state.filter = filter;
   state.conversations = null;
+  state.limit = PAGE;
+  state.hasMore = false;
   selectFilter(filter);
   drawQueue();
   loadQueue();

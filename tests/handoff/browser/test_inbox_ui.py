@@ -671,6 +671,33 @@ def test_transfer_hand_back_resolve_and_presence(
     assert agent.bad_responses == []
 
 
+def test_a_long_queue_shows_a_page_and_loads_more(
+    browser: Browser, service: Service, agents: list[Agent]
+) -> None:
+    # Nobody online: every new handoff waits in the pending queue.
+    service.post("/api/me/presence", service.token("alice", PASSWORD["alice"]), {"online": False})
+    for n in range(55):
+        service.hand_off(f"webchat:long-{n:02d}")
+    agent = Agent(browser, service.base_url, "en-US")
+    agents.append(agent)
+    page = agent.page
+    agent.log_in()
+    items = page.locator(".queue-item")
+    expect(items).to_have_count(50)
+    waiting = int(agent.count("pending").inner_text())
+    assert 55 < waiting <= 99
+    more = page.get_by_role("button", name="Load more")
+    more.click()
+    expect(items).to_have_count(waiting)
+    expect(more).to_be_hidden()
+    # A live update reloads every row shown so far, not just the first page.
+    service.hand_off("webchat:long-99")
+    expect(page.locator('.queue-item[data-id="webchat:long-99"]')).to_be_visible()
+    expect(items).to_have_count(waiting + 1)
+    assert agent.errors == []
+    assert agent.bad_responses == []
+
+
 def test_the_inbox_reconnects_after_the_service_restarts(
     browser: Browser, service: Service, agents: list[Agent]
 ) -> None:

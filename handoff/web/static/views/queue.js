@@ -125,10 +125,11 @@ function item(conversation, { selectedId, me, onOpen }) {
 }
 
 /**
- * Draws the list.
+ * Draws the list, with a "load more" button when the service has more rows.
  * @param {HTMLElement} list the <ul>
  * @param {Array|null} conversations null while loading
- * @param {{selectedId: string|null, search: string, me: string, onOpen: Function}} options
+ * @param {{selectedId: string|null, search: string, me: string, onOpen: Function,
+ *          hasMore: boolean, onMore: Function}} options
  */
 export function renderQueue(list, conversations, options) {
   list.setAttribute("aria-busy", String(conversations === null));
@@ -137,11 +138,14 @@ export function renderQueue(list, conversations, options) {
     return;
   }
   const shown = conversations.filter((c) => matchesSearch(c, options.search));
+  const more = options.hasMore
+    ? h("li", {}, h("button", { type: "button", class: "queue-more", onclick: options.onMore }, t("loadMore")))
+    : null;
   if (shown.length === 0) {
-    replaceChildren(list, h("li", { class: "queue-empty" }, t("queueEmpty")));
+    replaceChildren(list, h("li", { class: "queue-empty" }, t("queueEmpty")), more);
     return;
   }
-  replaceChildren(list, shown.map((c) => item(c, options)));
+  replaceChildren(list, shown.map((c) => item(c, options)), more);
 }
 
 /** Refreshes the "waiting …" texts without redrawing the list. */
