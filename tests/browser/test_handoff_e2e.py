@@ -20,15 +20,13 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
 
+from tests.support.browser import ARTIFACTS, chromium
 from tests.support.handoff_client import HandoffClient, customer_texts
 from tests.support.processes import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run"]
-ARTIFACTS = ROOT / "test-artifacts"
 BOT_REPLY_TIMEOUT_MS = 60_000
 LIVE_TIMEOUT_MS = 15_000
 # How long the customer waits to be sure the bot says nothing while an agent holds on.
@@ -40,13 +38,8 @@ pytestmark = pytest.mark.stack
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: apt-get install -y chromium fonts-wqy-microhei")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 class Window:

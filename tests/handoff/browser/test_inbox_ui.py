@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -48,19 +48,10 @@ from tests.handoff.helpers import (
     service_headers,
     user_event,
 )
+from tests.support.browser import ARTIFACTS, chromium
 from tests.support.servers import serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[3]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
-ARTIFACTS = ROOT / "test-artifacts"
 # A real service process per test (migrations, argon2 sign-ins) on a shared 2-core machine.
 pytestmark = pytest.mark.timeout(300)
 XSS_TEXT = "<img src=x onerror=alert(1)>你好"
@@ -88,13 +79,8 @@ AudioContext.prototype.createOscillator = function () {
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: apt-get install -y chromium fonts-wqy-microhei")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium("--autoplay-policy=no-user-gesture-required") as launched:
         yield launched
-        launched.close()
 
 
 def _shop() -> Starlette:

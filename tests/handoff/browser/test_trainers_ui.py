@@ -7,8 +7,7 @@ conversation around it, marks an ``order_id`` span by selecting it, labels the
 whole group, undoes it from the history, ignores another group; the page
 switches between Chinese and English. An agent is told the page is not theirs.
 
-Skipped, with the reason, when the ``playwright`` package or /usr/bin/chromium
-is missing (never ``playwright install``: the system's Chromium is used).
+Debian's Chromium through ``tests/support/browser.py`` (never ``playwright install``).
 """
 
 from __future__ import annotations
@@ -16,26 +15,17 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, expect
 
 from handoff.api.app import create_app
 from handoff.settings import Settings
 from tests.handoff.helpers import ADMIN, SERVICE_TOKEN, serving
+from tests.support.browser import ARTIFACTS, chromium
 
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package is not in the handoff environment"
-)
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("Chromium is missing: apt-get install -y chromium", allow_module_level=True)
-
-expect = playwright_api.expect
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 XSS = '<img src=x onerror="window.__pwned=1">订单在哪'
 LOW = [("greet", 0.2), ("thank", 0.1)]
 
@@ -93,12 +83,9 @@ def service(settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _log_in(browser: Any, base: str, user: str, locale: str = "en-US") -> tuple[Any, list[str]]:
