@@ -88,7 +88,8 @@ class SentenceEncoder:
             weights = load_file(str(model_dir / "model.safetensors"))
             tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         except (OSError, ValueError) as error:
-            raise EncoderUnavailableError(f"cannot load the model in {model_dir}: {error}") from error
+            message = f"cannot load the model in {model_dir}: {error}"
+            raise EncoderUnavailableError(message) from error
         if config.get("model_type") != "bert" or not pooling.get("pooling_mode_mean_tokens"):
             raise EncoderUnavailableError(f"{model_dir} is not a mean-pooled BERT model")
         self.dimension = int(config["hidden_size"])
