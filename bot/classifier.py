@@ -10,6 +10,12 @@ Retrieval intents (``faq/<key>``) are learnt as classes of their own. At
 prediction time the parent intent (``faq``) gets the summed probability of
 its keys, and the best key is published the way Rasa's ResponseSelector
 publishes it, so ``utter_faq`` and the rest of Rasa work unchanged.
+
+With ``sentence_encoder_weight`` above zero, a second calibrated SVM is
+trained on all-MiniLM-L6-v2 sentence embeddings (bot/encoder.py) and its
+probabilities are averaged with the TF-IDF model's, with that weight. It is
+off by default: it helps the English benchmarks, not our mostly Chinese
+data (docs/BENCHMARKS.md, "Sentence embeddings").
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 RETRIEVAL_SEPARATOR = "/"
 _MODEL_FILE = "linear_intent_classifier.skops"
+_ENCODER_MODEL_FILE = "sentence_embedding_classifier.skops"
 # Columns of the feature frame: the tokenizer's words, the normalised text.
 _WORDS, _CHARS = 0, 1
 
@@ -60,11 +67,9 @@ def _words(message: Message) -> str:
 
 
 def _build_model(config: dict[str, Any]) -> Any:
-    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.compose import ColumnTransformer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import Pipeline
-    from sklearn.svm import LinearSVC
 
     # Column indices instead of callables, so the fitted model is made only of
     # sklearn types and loads through skops without trusting pickled code.
@@ -88,16 +93,21 @@ def _build_model(config: dict[str, Any]) -> Any:
             ),
         ]
     )
-    svm = LinearSVC(C=config["C"], class_weight="balanced", random_state=config["random_seed"])
-    return Pipeline(
-        [
-            ("features", features),
-            (
-                "classifier",
-                CalibratedClassifierCV(svm, method="sigmoid", cv=config["calibration_folds"]),
-            ),
-        ]
-    )
+    return Pipeline([("features", features), ("classifier", _calibrated_svm(config, config["C"]))])
+
+
+def _calibrated_svm(config: dict[str, Any], c: float) -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import LinearSVC
+
+    svm = LinearSVC(C=c, class_weight="balanced", random_state=config["random_seed"])
+    return CalibratedClassifierCV(svm, method="sigmoid", cv=config["calibration_folds"])
+
+
+def _sentence_vectors(messages: list[Message]) -> np.ndarray:
+    from bot.encoder import shared_encoder
+
+    return shared_encoder().encode([message.get(TEXT) or "" for message in messages])
 
 
 def _frame(messages: list[Message]) -> np.ndarray:
@@ -130,6 +140,10 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             "calibration_folds": 5,
             "ranking_length": 10,
             "random_seed": 7,
+            # Weight of the sentence-embedding model in the averaged
+            # probabilities; 0 leaves it out (no encoder is loaded).
+            "sentence_encoder_weight": 0.0,
+            "sentence_encoder_C": 2.0,
         }
 
     def __init__(
@@ -139,12 +153,18 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         resource: Resource,
         model: Any = None,
         responses: dict[str, list[dict[str, Any]]] | None = None,
+        encoder_model: Any = None,
     ) -> None:
-        """Wraps an (optionally already fitted) sklearn pipeline."""
+        """Wraps (optionally already fitted) sklearn models."""
         self._config = {**self.get_default_config(), **config}
+        weight = float(self._config["sentence_encoder_weight"])
+        if not 0.0 <= weight <= 1.0:
+            raise ValueError(f"sentence_encoder_weight must be within [0, 1], not {weight}")
+        self._encoder_weight = weight
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
+        self._encoder_model = encoder_model
         self._responses = responses or {}
 
     @classmethod
@@ -171,6 +191,9 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         labels = np.array([example.get_full_intent() for example in examples])
         self._model = _build_model(self._config)
         self._model.fit(_frame(examples), labels)
+        if self._encoder_weight > 0:
+            self._encoder_model = _calibrated_svm(self._config, self._config["sentence_encoder_C"])
+            self._encoder_model.fit(_sentence_vectors(examples), labels)
         self._responses = {
             key: list(value)
             for key, value in training_data.responses.items()
@@ -185,6 +208,12 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             return messages
         probabilities = self._model.predict_proba(_frame(messages))
         classes = [str(label) for label in self._model.classes_]
+        if self._encoder_model is not None and self._encoder_weight > 0:
+            # Both models were fitted on the same labels, so columns line up.
+            dense = self._encoder_model.predict_proba(_sentence_vectors(messages))
+            probabilities = (1 - self._encoder_weight) * probabilities + (
+                self._encoder_weight * dense
+            )
         for message, row in zip(messages, probabilities, strict=True):
             self._annotate(message, classes, row)
         return messages
@@ -235,6 +264,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
 
         with self._model_storage.write_to(self._resource) as directory:
             sio.dump(self._model, directory / _MODEL_FILE)
+            if self._encoder_model is not None:
+                sio.dump(self._encoder_model, directory / _ENCODER_MODEL_FILE)
             (directory / "responses.json").write_text(
                 json.dumps(self._responses, ensure_ascii=False), encoding="utf-8"
             )
@@ -251,18 +282,34 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         """Loads the model stored by :meth:`persist`; untrained if there is none."""
         import json
 
-        import skops.io as sio
-
         try:
             with model_storage.read_from(resource) as directory:
-                path = directory / _MODEL_FILE
-                untrusted = sio.get_untrusted_types(file=path)
-                model = sio.load(path, trusted=untrusted if _only_sklearn(untrusted) else None)
+                model = _load_sklearn(directory / _MODEL_FILE)
+                encoder_path = directory / _ENCODER_MODEL_FILE
+                encoder_model = _load_sklearn(encoder_path) if encoder_path.exists() else None
                 responses = json.loads((directory / "responses.json").read_text("utf-8"))
         except ValueError:
             logger.debug("No stored model for %s; it stays untrained.", resource.name)
             return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, model=model, responses=responses)
+        if encoder_model is not None:
+            from bot.encoder import shared_encoder
+
+            shared_encoder()  # load the weights now, not on the first message
+        return cls(
+            config,
+            model_storage,
+            resource,
+            model=model,
+            responses=responses,
+            encoder_model=encoder_model,
+        )
+
+
+def _load_sklearn(path: Any) -> Any:
+    import skops.io as sio
+
+    untrusted = sio.get_untrusted_types(file=path)
+    return sio.load(path, trusted=untrusted if _only_sklearn(untrusted) else None)
 
 
 def _only_sklearn(types: list[str]) -> bool:
