@@ -168,8 +168,12 @@ class SentenceEncoder:
         batch, length, width = hidden.shape
         head_width = width // self._heads
 
+        # Dense layers work on (tokens, width): one large matrix product is
+        # about twice as fast in numpy as a stack of per-sentence ones.
+        flat = hidden.reshape(batch * length, width)
+
         def heads(weights: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-            projected = hidden @ weights[0] + weights[1]
+            projected = flat @ weights[0] + weights[1]
             return projected.reshape(batch, length, self._heads, head_width).transpose(0, 2, 1, 3)
 
         query, key, value = heads(layer.query), heads(layer.key), heads(layer.value)
@@ -177,12 +181,13 @@ class SentenceEncoder:
         scores = scores + attention_bias
         scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
         scores /= scores.sum(axis=-1, keepdims=True)
-        context = (scores @ value).transpose(0, 2, 1, 3).reshape(batch, length, width)
+        context = (scores @ value).transpose(0, 2, 1, 3).reshape(batch * length, width)
         attended = context @ layer.attention_out[0] + layer.attention_out[1]
-        hidden = _layer_norm(attended + hidden, *layer.attention_norm)
-        inner = _gelu(hidden @ layer.intermediate[0] + layer.intermediate[1])
+        flat = _layer_norm(attended + flat, *layer.attention_norm)
+        inner = _gelu(flat @ layer.intermediate[0] + layer.intermediate[1])
         output = inner @ layer.output[0] + layer.output[1]
-        return _layer_norm(output + hidden, *layer.output_norm)
+        flat = _layer_norm(output + flat, *layer.output_norm)
+        return flat.reshape(batch, length, width)
 
 
 @lru_cache(maxsize=1)
