@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.public_sets import Benchmark
 from bot.encoder import packaged_model_dir, shared_encoder
 
 
@@ -47,8 +48,16 @@ def embeddings(texts: list[str]) -> np.ndarray:
     return vectors
 
 
-def benchmark_embeddings(splits: dict[str, list[str]]) -> dict[str, np.ndarray]:
-    """Vectors for each split of a set; each distinct text is encoded once."""
+def benchmark_embeddings(benchmark: Benchmark) -> dict[str, np.ndarray]:
+    """Vectors for every split of a set; each distinct text is encoded once.
+
+    The whole set is one cache entry, so a sweep (fit, validation) and the
+    final run (training, test) read the same file.
+    """
+    splits = {
+        name: [text for text, _ in getattr(benchmark, name)]
+        for name in ("fit", "validation", "training", "test")
+    }
     pool = sorted({text for texts in splits.values() for text in texts})
     vectors = embeddings(pool)
     row = {text: index for index, text in enumerate(pool)}

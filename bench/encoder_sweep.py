@@ -11,6 +11,13 @@ vectors from the embedding cache (bench/embedding_cache.py), and fits on
   appended as dense columns.
 
     .venv/bin/python -m bench.encoder_sweep banking77 clinc150 smp2017 own
+    .venv/bin/python -m bench.encoder_sweep banking77 clinc150 --final 0.4
+
+``--final W`` fits the classifier's own two models (``bot.classifier``) on
+the whole training split and scores the test split once, for the TF-IDF
+model alone and averaged with weight ``W``: the same computation as
+``LinearIntentClassifier`` with ``sentence_encoder_weight: W``, with the
+vectors read from the cache instead of encoded again.
 """
 
 from __future__ import annotations
@@ -39,9 +46,11 @@ def _calibrated_svm(c: float) -> Any:
     return CalibratedClassifierCV(svm, method="sigmoid", cv=5)
 
 
-def _scores(benchmark: Benchmark, classes: list[str], probabilities: np.ndarray) -> str:
+def _scores(
+    benchmark: Benchmark, classes: list[str], probabilities: np.ndarray, split: str = "validation"
+) -> str:
     _, threshold, ambiguity = pipeline_config(benchmark.language, {})
-    gold = [intent for _, intent in benchmark.validation]
+    gold = [intent for _, intent in getattr(benchmark, split)]
     rankings = [
         sorted(zip(classes, map(float, row), strict=True), key=lambda pair: -pair[1])
         for row in probabilities
@@ -65,12 +74,7 @@ def sweep(benchmark: Benchmark, stack_weights: tuple[float, ...]) -> None:
     """Prints one line per variant for ``benchmark``'s validation split."""
     from scipy import sparse
 
-    vectors = benchmark_embeddings(
-        {
-            "fit": [text for text, _ in benchmark.fit],
-            "validation": [text for text, _ in benchmark.validation],
-        }
-    )
+    vectors = benchmark_embeddings(benchmark)
     train_x = _tokenized(benchmark.language, benchmark.fit)
     valid_x = _tokenized(benchmark.language, benchmark.validation)
     train_y = np.array([intent for _, intent in benchmark.fit])
@@ -105,14 +109,70 @@ def sweep(benchmark: Benchmark, stack_weights: tuple[float, ...]) -> None:
         show(f"stack {weight}", classes, probabilities, time.monotonic() - started)
 
 
+def final(benchmark: Benchmark, weight: float) -> None:
+    """Trains on ``training``, scores ``test``: TF-IDF alone and averaged."""
+    from sklearn.metrics import f1_score
+
+    from bot.classifier import LinearIntentClassifier, _build_model, _calibrated_svm
+
+    config = LinearIntentClassifier.get_default_config()
+    vectors = benchmark_embeddings(benchmark)
+    train_x = _tokenized(benchmark.language, benchmark.training)
+    test_x = _tokenized(benchmark.language, benchmark.test)
+    train_y = np.array([intent for _, intent in benchmark.training])
+    gold = [intent for _, intent in benchmark.test]
+    started = time.monotonic()
+    tfidf = _build_model(config).fit(train_x, train_y)
+    tfidf_seconds = time.monotonic() - started
+    started = time.monotonic()
+    dense = _calibrated_svm(config, config["sentence_encoder_C"]).fit(vectors["training"], train_y)
+    dense_seconds = time.monotonic() - started
+    classes = [str(label) for label in tfidf.classes_]
+    assert [str(label) for label in dense.classes_] == classes
+    tfidf_p = tfidf.predict_proba(test_x)
+    dense_p = dense.predict_proba(vectors["test"])
+    _, _, ambiguity = pipeline_config(benchmark.language, {})
+    for name, probabilities, seconds in (
+        ("tfidf", tfidf_p, tfidf_seconds),
+        (f"average {weight}", (1 - weight) * tfidf_p + weight * dense_p, dense_seconds),
+    ):
+        top1 = [classes[index] for index in probabilities.argmax(axis=1)]
+        macro = f1_score(gold, top1, labels=sorted(set(gold)), average="macro", zero_division=0)
+        line = _scores(benchmark, classes, probabilities, split="test")
+        print(
+            f"{benchmark.name:<10} TEST {name:<12} {line}  macro F1 {macro:.4f}  "
+            f"fit {seconds:4.0f} s",
+            flush=True,
+        )
+        if benchmark.has_out_of_scope:
+            rankings = [
+                sorted(zip(classes, map(float, row), strict=True), key=lambda pair: -pair[1])
+                for row in probabilities
+            ]
+            points = []
+            for value in (0.2, 0.3, 0.4, 0.5, 0.6):
+                shipped = [with_fallback(ranking, value, ambiguity) for ranking in rankings]
+                inside = [(g, p) for g, p in zip(gold, shipped, strict=True) if g != OUT_OF_SCOPE]
+                outside = [p for g, p in zip(gold, shipped, strict=True) if g == OUT_OF_SCOPE]
+                in_scope = np.mean([g == p for g, p in inside])
+                recall = np.mean([p in (OUT_OF_SCOPE, "nlu_fallback") for p in outside])
+                points.append(f"{value}: {in_scope:.3f}/{recall:.3f}")
+            print(f"{'':<10}      threshold sweep (in-scope/OOS) {', '.join(points)}")
+
+
 def main() -> None:
     """Runs the sweep on the named sets."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sets", nargs="+")
     parser.add_argument("--stack", type=float, nargs="*", default=list(STACK_WEIGHTS))
+    parser.add_argument("--final", type=float, help="score the test split once, this weight")
     args = parser.parse_args()
     for name in args.sets:
-        sweep(LOADERS[name](benchmarks_dir()), tuple(args.stack))
+        benchmark = LOADERS[name](benchmarks_dir())
+        if args.final is not None:
+            final(benchmark, args.final)
+        else:
+            sweep(benchmark, tuple(args.stack))
 
 
 if __name__ == "__main__":
