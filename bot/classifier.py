@@ -11,11 +11,11 @@ prediction time the parent intent (``faq``) gets the summed probability of
 its keys, and the best key is published the way Rasa's ResponseSelector
 publishes it, so ``utter_faq`` and the rest of Rasa work unchanged.
 
-With ``sentence_encoder_weight`` above zero, a second calibrated SVM is
-trained on all-MiniLM-L6-v2 sentence embeddings (bot/encoder.py) and its
-probabilities are averaged with the TF-IDF model's, with that weight. It is
-off by default: it helps the English benchmarks, not our mostly Chinese
-data (docs/BENCHMARKS.md, "Sentence embeddings").
+With ``sentence_encoder_weight`` above zero, the all-MiniLM-L6-v2 sentence
+embedding of the raw text (bot/encoder.py, 384 dense columns scaled by that
+weight) is appended to the sparse TF-IDF features before the SVM, so one
+model weighs n-grams and meaning together (docs/BENCHMARKS.md, "Sentence
+embeddings"). The weight the model was trained with is stored beside it.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 
 RETRIEVAL_SEPARATOR = "/"
 _MODEL_FILE = "linear_intent_classifier.skops"
-_ENCODER_MODEL_FILE = "sentence_embedding_classifier.skops"
+_ENCODER_FILE = "sentence_encoder.json"
 # Columns of the feature frame: the tokenizer's words, the normalised text.
 _WORDS, _CHARS = 0, 1
 
@@ -93,15 +93,22 @@ def _build_model(config: dict[str, Any]) -> Any:
             ),
         ]
     )
-    return Pipeline([("features", features), ("classifier", _calibrated_svm(config, config["C"]))])
+    return Pipeline([("features", features), ("classifier", _calibrated_svm(config))])
 
 
-def _calibrated_svm(config: dict[str, Any], c: float) -> Any:
+def _calibrated_svm(config: dict[str, Any]) -> Any:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.svm import LinearSVC
 
-    svm = LinearSVC(C=c, class_weight="balanced", random_state=config["random_seed"])
+    svm = LinearSVC(C=config["C"], class_weight="balanced", random_state=config["random_seed"])
     return CalibratedClassifierCV(svm, method="sigmoid", cv=config["calibration_folds"])
+
+
+def stack(sparse_features: Any, vectors: np.ndarray, weight: float) -> Any:
+    """TF-IDF columns followed by the sentence vectors scaled by ``weight``."""
+    from scipy import sparse
+
+    return sparse.hstack([sparse_features, weight * vectors], format="csr")
 
 
 def _sentence_vectors(messages: list[Message]) -> np.ndarray:
@@ -140,10 +147,9 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             "calibration_folds": 5,
             "ranking_length": 10,
             "random_seed": 7,
-            # Weight of the sentence-embedding model in the averaged
-            # probabilities; 0 leaves it out (no encoder is loaded).
+            # Scale of the sentence-embedding columns next to the TF-IDF
+            # ones (each block has unit-length rows); 0 leaves the encoder out.
             "sentence_encoder_weight": 0.0,
-            "sentence_encoder_C": 2.0,
         }
 
     def __init__(
@@ -153,18 +159,16 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         resource: Resource,
         model: Any = None,
         responses: dict[str, list[dict[str, Any]]] | None = None,
-        encoder_model: Any = None,
     ) -> None:
-        """Wraps (optionally already fitted) sklearn models."""
+        """Wraps an (optionally already fitted) sklearn pipeline."""
         self._config = {**self.get_default_config(), **config}
         weight = float(self._config["sentence_encoder_weight"])
-        if not 0.0 <= weight <= 1.0:
-            raise ValueError(f"sentence_encoder_weight must be within [0, 1], not {weight}")
+        if not 0.0 <= weight <= 10.0:
+            raise ValueError(f"sentence_encoder_weight must be within [0, 10], not {weight}")
         self._encoder_weight = weight
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
-        self._encoder_model = encoder_model
         self._responses = responses or {}
 
     @classmethod
@@ -190,10 +194,14 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             return self._resource
         labels = np.array([example.get_full_intent() for example in examples])
         self._model = _build_model(self._config)
-        self._model.fit(_frame(examples), labels)
         if self._encoder_weight > 0:
-            self._encoder_model = _calibrated_svm(self._config, self._config["sentence_encoder_C"])
-            self._encoder_model.fit(_sentence_vectors(examples), labels)
+            # The pipeline's steps are fitted one by one so the dense block can
+            # be inserted between them; the fitted pipeline stays one object.
+            features = self._model.named_steps["features"].fit_transform(_frame(examples))
+            stacked = stack(features, _sentence_vectors(examples), self._encoder_weight)
+            self._model.named_steps["classifier"].fit(stacked, labels)
+        else:
+            self._model.fit(_frame(examples), labels)
         self._responses = {
             key: list(value)
             for key, value in training_data.responses.items()
@@ -206,14 +214,13 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         """Sets intent, intent ranking and, for retrieval intents, the selection."""
         if self._model is None or not messages:
             return messages
-        probabilities = self._model.predict_proba(_frame(messages))
+        if self._encoder_weight > 0:
+            features = self._model.named_steps["features"].transform(_frame(messages))
+            stacked = stack(features, _sentence_vectors(messages), self._encoder_weight)
+            probabilities = self._model.named_steps["classifier"].predict_proba(stacked)
+        else:
+            probabilities = self._model.predict_proba(_frame(messages))
         classes = [str(label) for label in self._model.classes_]
-        if self._encoder_model is not None and self._encoder_weight > 0:
-            # Both models were fitted on the same labels, so columns line up.
-            dense = self._encoder_model.predict_proba(_sentence_vectors(messages))
-            probabilities = (1 - self._encoder_weight) * probabilities + (
-                self._encoder_weight * dense
-            )
         for message, row in zip(messages, probabilities, strict=True):
             self._annotate(message, classes, row)
         return messages
@@ -264,8 +271,9 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
 
         with self._model_storage.write_to(self._resource) as directory:
             sio.dump(self._model, directory / _MODEL_FILE)
-            if self._encoder_model is not None:
-                sio.dump(self._encoder_model, directory / _ENCODER_MODEL_FILE)
+            (directory / _ENCODER_FILE).write_text(
+                json.dumps({"weight": self._encoder_weight}), encoding="utf-8"
+            )
             (directory / "responses.json").write_text(
                 json.dumps(self._responses, ensure_ascii=False), encoding="utf-8"
             )
@@ -285,24 +293,23 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         try:
             with model_storage.read_from(resource) as directory:
                 model = _load_sklearn(directory / _MODEL_FILE)
-                encoder_path = directory / _ENCODER_MODEL_FILE
-                encoder_model = _load_sklearn(encoder_path) if encoder_path.exists() else None
                 responses = json.loads((directory / "responses.json").read_text("utf-8"))
+                encoder_path = directory / _ENCODER_FILE
+                weight = (
+                    float(json.loads(encoder_path.read_text("utf-8"))["weight"])
+                    if encoder_path.exists()
+                    else 0.0
+                )
         except ValueError:
             logger.debug("No stored model for %s; it stays untrained.", resource.name)
             return cls(config, model_storage, resource)
-        if encoder_model is not None:
+        if weight > 0:
             from bot.encoder import shared_encoder
 
             shared_encoder()  # load the weights now, not on the first message
-        return cls(
-            config,
-            model_storage,
-            resource,
-            model=model,
-            responses=responses,
-            encoder_model=encoder_model,
-        )
+        # The model's columns depend on the weight it was trained with.
+        config = {**config, "sentence_encoder_weight": weight}
+        return cls(config, model_storage, resource, model=model, responses=responses)
 
 
 def _load_sklearn(path: Any) -> Any:

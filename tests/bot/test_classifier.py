@@ -138,19 +138,20 @@ def test_an_untrained_classifier_leaves_messages_alone(
     assert message.get("intent") is None
 
 
-def test_sentence_embeddings_are_averaged_in_and_stored(
+def test_sentence_embeddings_are_stacked_in_and_stored(
     storage: LocalModelStorage, tokenizer: ChineseTokenizer
 ) -> None:
     examples = [
         _message(text, tokenizer, intent) for intent, texts in EXAMPLES.items() for text in texts
     ]
-    config = {"calibration_folds": 3, "sentence_encoder_weight": 0.5}
+    config = {"calibration_folds": 3, "sentence_encoder_weight": 1.0}
     context = ExecutionContext(GraphSchema({}), "test")
     plain = LinearIntentClassifier.create({"calibration_folds": 3}, storage, Resource("p"), context)
     plain.train(TrainingData(training_examples=examples))
     mixed = LinearIntentClassifier.create(config, storage, Resource("m"), context)
     mixed.train(TrainingData(training_examples=examples))
-    loaded = LinearIntentClassifier.load(config, storage, Resource("m"), context)
+    # The weight the model was trained with comes from the stored model.
+    loaded = LinearIntentClassifier.load({}, storage, Resource("m"), context)
     text = "has my parcel been sent"
     results = []
     for classifier in (plain, mixed, loaded):
@@ -163,10 +164,10 @@ def test_sentence_embeddings_are_averaged_in_and_stored(
     assert results[0][0]["confidence"] != pytest.approx(results[1][0]["confidence"])
 
 
-def test_an_encoder_weight_outside_zero_to_one_is_refused(storage: LocalModelStorage) -> None:
+def test_a_negative_encoder_weight_is_refused(storage: LocalModelStorage) -> None:
     with pytest.raises(ValueError, match="sentence_encoder_weight"):
         LinearIntentClassifier.create(
-            {"sentence_encoder_weight": 1.5},
+            {"sentence_encoder_weight": -0.5},
             storage,
             Resource("bad"),
             ExecutionContext(GraphSchema({}), "test"),
