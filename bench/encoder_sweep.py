@@ -11,11 +11,11 @@ vectors from the embedding cache (bench/embedding_cache.py), and fits on
   appended as dense columns.
 
     .venv/bin/python -m bench.encoder_sweep banking77 clinc150 smp2017 own
-    .venv/bin/python -m bench.encoder_sweep banking77 clinc150 --final 0.4
+    .venv/bin/python -m bench.encoder_sweep banking77 clinc150 --final 2
 
-``--final W`` fits the classifier's own two models (``bot.classifier``) on
-the whole training split and scores the test split once, for the TF-IDF
-model alone and averaged with weight ``W``: the same computation as
+``--final W`` fits the classifier's own model (``bot.classifier``) on the
+whole training split and scores the test split once, TF-IDF alone and with
+the vectors stacked at weight ``W``: the same computation as
 ``LinearIntentClassifier`` with ``sentence_encoder_weight: W``, with the
 vectors read from the cache instead of encoded again.
 """
@@ -33,7 +33,7 @@ from bench.public_nlu import pipeline_config, with_fallback
 from bench.public_nlu_sweep import _tokenized, build
 from bench.public_sets import LOADERS, OUT_OF_SCOPE, Benchmark, benchmarks_dir
 
-AVERAGE_WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6)
+AVERAGE_WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 STACK_WEIGHTS = (1.0, 2.0)
 EMBEDDING_C = 2.0
 
@@ -110,10 +110,10 @@ def sweep(benchmark: Benchmark, stack_weights: tuple[float, ...]) -> None:
 
 
 def final(benchmark: Benchmark, weight: float) -> None:
-    """Trains on ``training``, scores ``test``: TF-IDF alone and averaged."""
+    """Trains on ``training``, scores ``test``: TF-IDF alone and with the vectors stacked."""
     from sklearn.metrics import f1_score
 
-    from bot.classifier import LinearIntentClassifier, _build_model, _calibrated_svm
+    from bot.classifier import LinearIntentClassifier, _build_model, stack
 
     config = LinearIntentClassifier.get_default_config()
     vectors = benchmark_embeddings(benchmark)
@@ -121,21 +121,20 @@ def final(benchmark: Benchmark, weight: float) -> None:
     test_x = _tokenized(benchmark.language, benchmark.test)
     train_y = np.array([intent for _, intent in benchmark.training])
     gold = [intent for _, intent in benchmark.test]
-    started = time.monotonic()
-    tfidf = _build_model(config).fit(train_x, train_y)
-    tfidf_seconds = time.monotonic() - started
-    started = time.monotonic()
-    dense = _calibrated_svm(config, config["sentence_encoder_C"]).fit(vectors["training"], train_y)
-    dense_seconds = time.monotonic() - started
-    classes = [str(label) for label in tfidf.classes_]
-    assert [str(label) for label in dense.classes_] == classes
-    tfidf_p = tfidf.predict_proba(test_x)
-    dense_p = dense.predict_proba(vectors["test"])
     _, _, ambiguity = pipeline_config(benchmark.language, {})
-    for name, probabilities, seconds in (
-        ("tfidf", tfidf_p, tfidf_seconds),
-        (f"average {weight}", (1 - weight) * tfidf_p + weight * dense_p, dense_seconds),
-    ):
+    for name, stacked in (("tfidf", False), (f"stack {weight}", True)):
+        started = time.monotonic()
+        model = _build_model(config)
+        features, classifier = model.named_steps["features"], model.named_steps["classifier"]
+        train_features = features.fit_transform(train_x)
+        test_features = features.transform(test_x)
+        if stacked:
+            train_features = stack(train_features, vectors["training"], weight)
+            test_features = stack(test_features, vectors["test"], weight)
+        classifier.fit(train_features, train_y)
+        seconds = time.monotonic() - started
+        classes = [str(label) for label in classifier.classes_]
+        probabilities = classifier.predict_proba(test_features)
         top1 = [classes[index] for index in probabilities.argmax(axis=1)]
         macro = f1_score(gold, top1, labels=sorted(set(gold)), average="macro", zero_division=0)
         line = _scores(benchmark, classes, probabilities, split="test")
