@@ -1,6 +1,6 @@
 """Cost of the sentence encoder: load time, per-message latency, throughput.
 
-    .venv/bin/python -m bench.encoder_latency
+.venv/bin/python -m bench.encoder_latency
 """
 
 from __future__ import annotations
