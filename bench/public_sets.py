@@ -188,6 +188,19 @@ def smoke(root: Path) -> Benchmark:
     )
 
 
+def own(root: Path) -> Benchmark:
+    """The project's own data: ``data/nlu`` (validation carved) and the held-out split.
+
+    For tuning only (``fit``/``validation``); the held-out figure comes from
+    ``make eval``, which trains the whole assistant. ``root`` is unused.
+    """
+    from bot.evaluate import load_holdout
+
+    training = load_holdout(PROJECT_ROOT / "data" / "nlu")
+    fit, validation = _carve(training, share=0.2)
+    return Benchmark("own", "zh", fit, validation, training, load_holdout(), True)
+
+
 LOADERS: dict[str, Callable[[Path], Benchmark]] = {
     "banking77": banking77,
     "smp2017": smp2017,
@@ -197,4 +210,5 @@ LOADERS: dict[str, Callable[[Path], Benchmark]] = {
     "hint3-curekart": _hint3("curekart"),
     "hint3-powerplay11": _hint3("powerplay11"),
     "smoke": smoke,
+    "own": own,
 }

@@ -10,6 +10,12 @@ Retrieval intents (``faq/<key>``) are learnt as classes of their own. At
 prediction time the parent intent (``faq``) gets the summed probability of
 its keys, and the best key is published the way Rasa's ResponseSelector
 publishes it, so ``utter_faq`` and the rest of Rasa work unchanged.
+
+With ``sentence_encoder_weight`` above zero, the all-MiniLM-L6-v2 sentence
+embedding of the raw text (bot/encoder.py, 384 dense columns scaled by that
+weight) is appended to the sparse TF-IDF features before the SVM, so one
+model weighs n-grams and meaning together (docs/BENCHMARKS.md, "Sentence
+embeddings"). The weight the model was trained with is stored beside it.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 RETRIEVAL_SEPARATOR = "/"
 _MODEL_FILE = "linear_intent_classifier.skops"
+_ENCODER_FILE = "sentence_encoder.json"
 # Columns of the feature frame: the tokenizer's words, the normalised text.
 _WORDS, _CHARS = 0, 1
 
@@ -60,11 +67,9 @@ def _words(message: Message) -> str:
 
 
 def _build_model(config: dict[str, Any]) -> Any:
-    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.compose import ColumnTransformer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import Pipeline
-    from sklearn.svm import LinearSVC
 
     # Column indices instead of callables, so the fitted model is made only of
     # sklearn types and loads through skops without trusting pickled code.
@@ -88,16 +93,28 @@ def _build_model(config: dict[str, Any]) -> Any:
             ),
         ]
     )
+    return Pipeline([("features", features), ("classifier", _calibrated_svm(config))])
+
+
+def _calibrated_svm(config: dict[str, Any]) -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import LinearSVC
+
     svm = LinearSVC(C=config["C"], class_weight="balanced", random_state=config["random_seed"])
-    return Pipeline(
-        [
-            ("features", features),
-            (
-                "classifier",
-                CalibratedClassifierCV(svm, method="sigmoid", cv=config["calibration_folds"]),
-            ),
-        ]
-    )
+    return CalibratedClassifierCV(svm, method="sigmoid", cv=config["calibration_folds"])
+
+
+def stack(sparse_features: Any, vectors: np.ndarray, weight: float) -> Any:
+    """TF-IDF columns followed by the sentence vectors scaled by ``weight``."""
+    from scipy import sparse
+
+    return sparse.hstack([sparse_features, weight * vectors], format="csr")
+
+
+def _sentence_vectors(messages: list[Message]) -> np.ndarray:
+    from bot.encoder import shared_encoder
+
+    return shared_encoder().encode([message.get(TEXT) or "" for message in messages])
 
 
 def _frame(messages: list[Message]) -> np.ndarray:
@@ -130,6 +147,9 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             "calibration_folds": 5,
             "ranking_length": 10,
             "random_seed": 7,
+            # Scale of the sentence-embedding columns next to the TF-IDF
+            # ones (each block has unit-length rows); 0 leaves the encoder out.
+            "sentence_encoder_weight": 0.0,
         }
 
     def __init__(
@@ -142,6 +162,10 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     ) -> None:
         """Wraps an (optionally already fitted) sklearn pipeline."""
         self._config = {**self.get_default_config(), **config}
+        weight = float(self._config["sentence_encoder_weight"])
+        if not 0.0 <= weight <= 10.0:
+            raise ValueError(f"sentence_encoder_weight must be within [0, 10], not {weight}")
+        self._encoder_weight = weight
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
@@ -170,7 +194,14 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             return self._resource
         labels = np.array([example.get_full_intent() for example in examples])
         self._model = _build_model(self._config)
-        self._model.fit(_frame(examples), labels)
+        if self._encoder_weight > 0:
+            # The pipeline's steps are fitted one by one so the dense block can
+            # be inserted between them; the fitted pipeline stays one object.
+            features = self._model.named_steps["features"].fit_transform(_frame(examples))
+            stacked = stack(features, _sentence_vectors(examples), self._encoder_weight)
+            self._model.named_steps["classifier"].fit(stacked, labels)
+        else:
+            self._model.fit(_frame(examples), labels)
         self._responses = {
             key: list(value)
             for key, value in training_data.responses.items()
@@ -183,7 +214,12 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         """Sets intent, intent ranking and, for retrieval intents, the selection."""
         if self._model is None or not messages:
             return messages
-        probabilities = self._model.predict_proba(_frame(messages))
+        if self._encoder_weight > 0:
+            features = self._model.named_steps["features"].transform(_frame(messages))
+            stacked = stack(features, _sentence_vectors(messages), self._encoder_weight)
+            probabilities = self._model.named_steps["classifier"].predict_proba(stacked)
+        else:
+            probabilities = self._model.predict_proba(_frame(messages))
         classes = [str(label) for label in self._model.classes_]
         for message, row in zip(messages, probabilities, strict=True):
             self._annotate(message, classes, row)
@@ -235,6 +271,9 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
 
         with self._model_storage.write_to(self._resource) as directory:
             sio.dump(self._model, directory / _MODEL_FILE)
+            (directory / _ENCODER_FILE).write_text(
+                json.dumps({"weight": self._encoder_weight}), encoding="utf-8"
+            )
             (directory / "responses.json").write_text(
                 json.dumps(self._responses, ensure_ascii=False), encoding="utf-8"
             )
@@ -251,18 +290,33 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         """Loads the model stored by :meth:`persist`; untrained if there is none."""
         import json
 
-        import skops.io as sio
-
         try:
             with model_storage.read_from(resource) as directory:
-                path = directory / _MODEL_FILE
-                untrusted = sio.get_untrusted_types(file=path)
-                model = sio.load(path, trusted=untrusted if _only_sklearn(untrusted) else None)
+                model = _load_sklearn(directory / _MODEL_FILE)
                 responses = json.loads((directory / "responses.json").read_text("utf-8"))
+                encoder_path = directory / _ENCODER_FILE
+                weight = (
+                    float(json.loads(encoder_path.read_text("utf-8"))["weight"])
+                    if encoder_path.exists()
+                    else 0.0
+                )
         except ValueError:
             logger.debug("No stored model for %s; it stays untrained.", resource.name)
             return cls(config, model_storage, resource)
+        if weight > 0:
+            from bot.encoder import shared_encoder
+
+            shared_encoder()  # load the weights now, not on the first message
+        # The model's columns depend on the weight it was trained with.
+        config = {**config, "sentence_encoder_weight": weight}
         return cls(config, model_storage, resource, model=model, responses=responses)
+
+
+def _load_sklearn(path: Any) -> Any:
+    import skops.io as sio
+
+    untrusted = sio.get_untrusted_types(file=path)
+    return sio.load(path, trusted=untrusted if _only_sklearn(untrusted) else None)
 
 
 def _only_sklearn(types: list[str]) -> bool:

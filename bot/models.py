@@ -32,6 +32,7 @@ TRAINING_INPUTS = (
     "bot/policies.py",
     "bot/nlu.py",
     "bot/classifier.py",
+    "bot/encoder.py",
 )
 
 

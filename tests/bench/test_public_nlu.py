@@ -33,9 +33,13 @@ def test_english_sets_swap_only_the_tokenizer() -> None:
     assert "bot.classifier.LinearIntentClassifier" in names
     classifier = config["pipeline"][names.index("bot.classifier.LinearIntentClassifier")]
     assert classifier["C"] == 0.5
+    # English sets weigh the sentence encoder as tuned on Banking77's validation.
+    assert classifier["sentence_encoder_weight"] == 3.0
     assert (threshold, ambiguity) == (0.4, 0.1)  # config.yml's FallbackClassifier
     chinese, _, _ = pipeline_config("zh", {})
     assert chinese["pipeline"][0]["name"] == "bot.nlu.ChineseTokenizer"
+    shipped = next(c for c in chinese["pipeline"] if c["name"].endswith("LinearIntentClassifier"))
+    assert shipped["sentence_encoder_weight"] == 1.0  # as in config.yml
 
 
 @needs_data

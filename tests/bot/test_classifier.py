@@ -136,3 +136,39 @@ def test_an_untrained_classifier_leaves_messages_alone(
     message = _message("你好", tokenizer)
     classifier.process([message])
     assert message.get("intent") is None
+
+
+def test_sentence_embeddings_are_stacked_in_and_stored(
+    storage: LocalModelStorage, tokenizer: ChineseTokenizer
+) -> None:
+    examples = [
+        _message(text, tokenizer, intent) for intent, texts in EXAMPLES.items() for text in texts
+    ]
+    config = {"calibration_folds": 3, "sentence_encoder_weight": 1.0}
+    context = ExecutionContext(GraphSchema({}), "test")
+    plain = LinearIntentClassifier.create({"calibration_folds": 3}, storage, Resource("p"), context)
+    plain.train(TrainingData(training_examples=examples))
+    mixed = LinearIntentClassifier.create(config, storage, Resource("m"), context)
+    mixed.train(TrainingData(training_examples=examples))
+    # The weight the model was trained with comes from the stored model.
+    loaded = LinearIntentClassifier.load({}, storage, Resource("m"), context)
+    text = "has my parcel been sent"
+    results = []
+    for classifier in (plain, mixed, loaded):
+        message = _message(text, tokenizer)
+        classifier.process([message])
+        results.append(message.get("intent_ranking"))
+    assert results[1][0]["name"] == "track_shipment"
+    assert results[1] == results[2]
+    # The embedding model really takes part: the confidences differ.
+    assert results[0][0]["confidence"] != pytest.approx(results[1][0]["confidence"])
+
+
+def test_a_negative_encoder_weight_is_refused(storage: LocalModelStorage) -> None:
+    with pytest.raises(ValueError, match="sentence_encoder_weight"):
+        LinearIntentClassifier.create(
+            {"sentence_encoder_weight": -0.5},
+            storage,
+            Resource("bad"),
+            ExecutionContext(GraphSchema({}), "test"),
+        )
