@@ -9,34 +9,17 @@ set or model never reuses stale vectors.
 from __future__ import annotations
 
 import hashlib
-import os
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from bench.public_sets import Benchmark
-from bot.encoder import packaged_model_dir, shared_encoder
-
-
-def cache_dir() -> Path:
-    """Where vectors are kept (``EMBEDDINGS_CACHE`` overrides it)."""
-    default = Path.home() / ".cache" / "shop-assistant" / "embeddings"
-    return Path(os.environ.get("EMBEDDINGS_CACHE", default))
-
-
-@lru_cache(maxsize=1)
-def _model_digest() -> str:
-    digest = hashlib.sha256()
-    with (packaged_model_dir() / "model.safetensors").open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+from bot.encoder import shared_encoder
+from bot.vector_cache import cache_dir, model_digest
 
 
 def embeddings(texts: list[str]) -> np.ndarray:
     """The encoder's vectors for ``texts``, from the cache when present."""
-    digest = hashlib.sha256(_model_digest().encode())
+    digest = hashlib.sha256(model_digest().encode())
     for text in texts:
         digest.update(text.encode("utf-8") + b"\0")
     path = cache_dir() / f"{digest.hexdigest()[:24]}.npy"

@@ -117,6 +117,15 @@ def _sentence_vectors(messages: list[Message]) -> np.ndarray:
     return shared_encoder().encode([message.get(TEXT) or "" for message in messages])
 
 
+def _training_vectors(messages: list[Message]) -> np.ndarray:
+    """As ``_sentence_vectors``, through the on-disk cache (bot/vector_cache.py)."""
+    from bot.encoder import shared_encoder
+    from bot.vector_cache import VectorCache
+
+    cache = VectorCache.for_training(shared_encoder())
+    return cache.vectors([message.get(TEXT) or "" for message in messages])
+
+
 def _frame(messages: list[Message]) -> np.ndarray:
     rows = [[_words(message), normalise(message.get(TEXT) or "")] for message in messages]
     return np.array(rows, dtype=object).reshape(len(messages), 2)
@@ -198,7 +207,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             # The pipeline's steps are fitted one by one so the dense block can
             # be inserted between them; the fitted pipeline stays one object.
             features = self._model.named_steps["features"].fit_transform(_frame(examples))
-            stacked = stack(features, _sentence_vectors(examples), self._encoder_weight)
+            stacked = stack(features, _training_vectors(examples), self._encoder_weight)
             self._model.named_steps["classifier"].fit(stacked, labels)
         else:
             self._model.fit(_frame(examples), labels)

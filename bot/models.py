@@ -33,6 +33,7 @@ TRAINING_INPUTS = (
     "bot/nlu.py",
     "bot/classifier.py",
     "bot/encoder.py",
+    "bot/vector_cache.py",
 )
 
 
