@@ -7,13 +7,15 @@ after the previous answer). Meanwhile, on a copy of the assistant's
 files (``tests/support/assistant.py``), it runs ``bot retrain``'s code path:
 
 1. ``cold``: the trainers' labels (``tests/fixtures/misunderstood_labels.json``)
-   with an empty Rasa training cache (``RASA_CACHE_DIRECTORY``): a full
+   with an empty Rasa training cache (``RASA_CACHE_DIRECTORY``) and no
+   sentence vector cached (``EMBEDDINGS_CACHE``): a full
    training of the shipped data plus the labels, scoring of both models on
    the held-out split, promotion (``PUT /model``, swap 1);
 2. ``bot rollback``'s code path (swap 2);
 3. ``warm``: one label more, with the cache of step 1: what a trainer's next
    retrain costs when only NLU data changed (Rasa reuses the dialogue
-   policies' training), promoted (swap 3).
+   policies' training, the classifier encodes only the new texts), promoted
+   (swap 3).
 
 Every request is counted: an exception, a non-200 answer or an empty reply
 is a failure. Printed: a markdown table of the stages and one of the load.
@@ -155,6 +157,8 @@ def main() -> None:
         copy_assistant(root)
         os.environ["BOT_MODEL_CACHE"] = str(Path(tmp) / "model-cache")
         os.environ["RASA_CACHE_DIRECTORY"] = str(Path(tmp) / "rasa-cache")
+        # Cold means no sentence vector cached either (bot/vector_cache.py).
+        os.environ["EMBEDDINGS_CACHE"] = str(Path(tmp) / "vectors")
         registry = Registry(f"sqlite:///{Path(tmp) / 'registry.db'}")
         server = TimedServer(stack.rasa_url)
         load = Load(f"{stack.rasa_url}/webhooks/rest/webhook", args.workers, args.pause)
