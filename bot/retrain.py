@@ -9,8 +9,9 @@
    ``--finetune`` would load our ``LinearIntentClassifier`` and then fit it
    again from scratch (a linear SVM with calibration has no incremental fit,
    and the TF-IDF vocabulary must grow with the new words), so it would only
-   add the restriction of an unchanged domain and config. Full training takes
-   about a minute, and Rasa's training cache still skips the dialogue
+   add the restriction of an unchanged domain and config. What a retrain
+   saves instead: the sentence vectors of texts seen before come from
+   :mod:`bot.vector_cache`, and Rasa's training cache skips the dialogue
    policies when only NLU data changed.
 4. Candidate and serving model are scored on the held-out split; per-intent
    F1 of both is printed side by side.
