@@ -20,9 +20,9 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import ARTIFACTS, chromium
+from tests.support.browser import WatchedPage, chromium
 from tests.support.handoff_client import HandoffClient, customer_texts
 from tests.support.processes import wait_until
 
@@ -42,35 +42,9 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
-class Window:
-    """One browser context and its page, with script errors and failed loads collected."""
-
-    def __init__(self, browser: Browser, *, locale: str, width: int, height: int) -> None:
-        self.context = browser.new_context(
-            locale=locale, viewport={"width": width, "height": height}
-        )
-        self.page: Page = self.context.new_page()
-        self.errors: list[str] = []
-        self.bad_responses: list[str] = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", self._console)
-        self.page.on("response", self._response)
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            self.errors.append(message.text)
-
-    def _response(self, response: Response) -> None:
-        if response.status >= 400:
-            self.bad_responses.append(f"{response.status} {response.url}")
-
-    def screenshot(self, name: str) -> None:
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
 @pytest.fixture
-def windows(browser: Browser) -> Iterator[list[Window]]:
-    opened: list[Window] = []
+def windows(browser: Browser) -> Iterator[list[WatchedPage]]:
+    opened: list[WatchedPage] = []
     yield opened
     for window in opened:
         window.context.close()
@@ -83,14 +57,14 @@ def _customer_says(chat: Page, text: str) -> None:
 
 
 def test_a_customer_is_handed_to_an_agent_and_back_to_the_bot(
-    stack: Any, browser: Browser, windows: list[Window]
+    stack: Any, browser: Browser, windows: list[WatchedPage]
 ) -> None:
     assert stack.handoff is not None
     admin = HandoffClient.admin(stack.handoff)
     username, password = admin.create_agent(prefix="alice")
 
     # The agent signs in first (and so is online when the customer asks).
-    agent = Window(browser, locale="zh-CN", width=1400, height=900)
+    agent = WatchedPage(browser, locale="zh-CN", width=1400, height=900)
     windows.append(agent)
     inbox = agent.page
     inbox.goto(f"{stack.handoff.url}/inbox/")
@@ -107,7 +81,7 @@ def test_a_customer_is_handed_to_an_agent_and_back_to_the_bot(
     expect(presence).to_have_attribute("data-online", "true")
 
     # The customer asks about an order, then for a human.
-    customer = Window(browser, locale="zh-CN", width=420, height=760)
+    customer = WatchedPage(browser, locale="zh-CN", width=420, height=760)
     windows.append(customer)
     chat = customer.page
     chat.goto(f"{stack.rasa_url}/webhooks/webchat/")
@@ -198,7 +172,7 @@ def test_a_customer_is_handed_to_an_agent_and_back_to_the_bot(
         assert window.bad_responses == []
 
 
-def _sign_in(window: Window, base_url: str, username: str, password: str) -> None:
+def _sign_in(window: WatchedPage, base_url: str, username: str, password: str) -> None:
     window.page.goto(f"{base_url}/login")
     window.page.locator("#username").fill(username)
     window.page.locator("#password").fill(password)
@@ -223,13 +197,13 @@ def _hand_off_and_claim(chat: Page, inbox: Page, cid_holder: list[str], ask: str
 
 
 def test_resolve_asks_for_a_rating_and_the_bot_answers_what_is_not_one(
-    stack: Any, browser: Browser, windows: list[Window]
+    stack: Any, browser: Browser, windows: list[WatchedPage]
 ) -> None:
     assert stack.handoff is not None
     admin = HandoffClient.admin(stack.handoff)
     username, password = admin.create_agent(prefix="bob")
-    agent = Window(browser, locale="zh-CN", width=1400, height=900)
-    customer = Window(browser, locale="zh-CN", width=420, height=760)
+    agent = WatchedPage(browser, locale="zh-CN", width=1400, height=900)
+    customer = WatchedPage(browser, locale="zh-CN", width=420, height=760)
     windows += [agent, customer]
     inbox, chat = agent.page, customer.page
     _sign_in(agent, stack.handoff.url, username, password)

@@ -21,13 +21,10 @@ import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
-    ConsoleMessage,
-    Page,
-    Response,
     expect,
 )
 
-from tests.support.browser import ARTIFACTS, chromium
+from tests.support.browser import WatchedPage, chromium
 from tests.support.handoff_client import HandoffClient
 from tests.support.processes import free_port, wait_until
 
@@ -42,32 +39,11 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
-class Watched:
-    """A page with its script errors and console errors collected."""
+class Watched(WatchedPage):
+    """The web chat page in a phone-sized window."""
 
     def __init__(self, browser: Browser, locale: str) -> None:
-        self.context = browser.new_context(locale=locale, viewport={"width": 420, "height": 760})
-        self.page: Page = self.context.new_page()
-        self.errors: list[str] = []
-        self.bad_responses: list[str] = []
-        self.dialogs: list[str] = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", self._console)
-        self.page.on("dialog", self._dialog)
-        self.page.on("response", self._response)
-
-    def _console(self, message: ConsoleMessage) -> None:
-        # Failed loads are reported, with their URL, by _response.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            self.errors.append(message.text)
-
-    def _response(self, response: Response) -> None:
-        if response.status >= 400:
-            self.bad_responses.append(f"{response.status} {response.url}")
-
-    def _dialog(self, dialog: Any) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
+        super().__init__(browser, locale=locale, width=420, height=760)
 
     def open(self, url: str) -> None:
         self.page.goto(url)
@@ -90,9 +66,6 @@ class Watched:
 
     def session_id(self) -> str:
         return str(self.page.evaluate(f"localStorage.getItem({STORAGE_KEY!r})"))
-
-    def screenshot(self, name: str) -> None:
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
     def close(self) -> None:
         self.context.close()

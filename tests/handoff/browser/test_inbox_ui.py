@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
+from playwright.sync_api import Browser, expect
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -48,7 +48,7 @@ from tests.handoff.helpers import (
     service_headers,
     user_event,
 )
-from tests.support.browser import ARTIFACTS, chromium
+from tests.support.browser import ARTIFACTS, WatchedPage, chromium
 from tests.support.servers import serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -350,34 +350,13 @@ def inbox(service: Service) -> str:
     return service.base_url
 
 
-class Agent:
+class Agent(WatchedPage):
     """A browser tab of one agent, with script errors and failed requests collected."""
 
     def __init__(self, browser: Browser, base_url: str, locale: str) -> None:
-        self.base_url = base_url
-        self.context = browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
-        self.context.add_init_script(STUBS)
-        self.page: Page = self.context.new_page()
-        self.errors: list[str] = []
-        self.bad_responses: list[str] = []
-        self.dialogs: list[str] = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", self._console)
-        self.page.on("response", self._response)
-        self.page.on("dialog", self._dialog)
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            self.errors.append(message.text)
-
-    def _response(self, response: Response) -> None:
-        if response.status >= 400:
-            path = response.url.removeprefix(self.base_url)
-            self.bad_responses.append(f"{response.status} {path}")
-
-    def _dialog(self, dialog: Any) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
+        super().__init__(
+            browser, locale=locale, width=1440, height=900, base_url=base_url, init_script=STUBS
+        )
 
     def log_in(self, username: str = "alice", password: str = PASSWORD["alice"]) -> None:
         self.page.goto(f"{self.base_url}/login")
