@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 
 from actions.context import AFTER_SALES_TASKS, TaskContext
 from actions.labels import CASE_STATUS, CASE_TYPE, say
 from actions.shop_client import Conflict, Json, NotFound
 
 _CASES_SHOWN = 3
+CASE_OPENED_SLOT = "case_opened"
 
 
 async def open_case(ctx: TaskContext, order: Json) -> list[EventType]:
@@ -34,7 +35,9 @@ async def open_case(ctx: TaskContext, order: Json) -> list[EventType]:
         case_id=case["case_id"],
         case_type=type_label,
     )
-    return []
+    # The event broker carries this to the handoff service: after-sales cases by type.
+    opened = {"case_id": case["case_id"], "case_type": case_type, "order_id": order["order_id"]}
+    return [SlotSet(CASE_OPENED_SLOT, opened)]
 
 
 def _tell_case(ctx: TaskContext, case: Json) -> None:

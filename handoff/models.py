@@ -287,6 +287,23 @@ class HandoffRecord(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))  # resolved | handed_back
 
 
+class AfterSalesCase(Base):
+    """An after-sales case (refund, return, exchange, repair) the bot opened at the shop.
+
+    Learned from the ``case_opened`` slot the assistant sets when the shop
+    accepts a case; ``opened_at`` is that event's Rasa timestamp.
+    """
+
+    __tablename__ = "after_sales_cases"
+    __table_args__ = (Index("ix_after_sales_cases_opened", "opened_at", "case_type"),)
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    case_type: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[str | None] = mapped_column(String(64))
+    opened_at: Mapped[datetime]
+
+
 class CsatRating(Base):
     """A customer's 1–5 rating after a resolved episode."""
 

@@ -139,9 +139,11 @@ async def test_urging_a_paid_order_reaches_the_warehouse(shop) -> None:
 
 
 async def test_refund_opens_a_case_and_tells_its_number(shop: httpx.Client) -> None:
-    dispatcher, _ = await run_task("refund", "20241111009", reason="不想要了")
+    dispatcher, events = await run_task("refund", "20241111009", reason="不想要了")
     assert responses(dispatcher) == ["utter_case_created"]
     case_id = dispatcher.messages[0]["case_id"]
+    opened = [e["value"] for e in events if e.get("name") == "case_opened"]
+    assert opened == [{"case_id": case_id, "case_type": "refund", "order_id": "20241111009"}]
     assert dispatcher.messages[0]["case_type"] == "退款"
     case = shop.get(f"/after-sales/{case_id}").json()
     assert case["order_id"] == "20241111009"
@@ -150,8 +152,11 @@ async def test_refund_opens_a_case_and_tells_its_number(shop: httpx.Client) -> N
 
 
 async def test_a_case_the_shop_refuses_is_explained(shop) -> None:
-    dispatcher, _ = await run_task("return", seed.ORDER_PENDING_PAYMENT, reason="x", language="en")
+    dispatcher, events = await run_task(
+        "return", seed.ORDER_PENDING_PAYMENT, reason="x", language="en"
+    )
     assert responses(dispatcher) == ["utter_case_not_eligible"]
+    assert not [e for e in events if e.get("name") == "case_opened"]
     assert dispatcher.messages[0]["case_type"] == "return"
 
 

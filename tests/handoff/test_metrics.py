@@ -65,6 +65,18 @@ def _events(client: TestClient, clock: Clock, *events: dict[str, Any]) -> None:
         assert response.status_code == 202, response.text
 
 
+def _case_opened(cid: str, ts: float, case_id: str, case_type: str) -> dict[str, Any]:
+    """The ``case_opened`` slot event ``action_run_task`` sets when the shop opens a case."""
+    value = {"case_id": case_id, "case_type": case_type, "order_id": "20241111009"}
+    return {
+        "sender_id": cid,
+        "event": "slot",
+        "timestamp": ts,
+        "name": "case_opened",
+        "value": value,
+    }
+
+
 def _hand_off(client: TestClient, clock: Clock, ts: float, cid: str, **extra: Any) -> None:
     clock.at(ts)
     body = handoff_body(cid, transcript=[], intents=[], **extra)
@@ -96,6 +108,7 @@ def seeded(app_client: TestClient, make_agent: MakeAgent, clock: Clock) -> Clock
         clock,
         user_event("telegram:1", "hello again", a2, intent="greet"),
         bot_event("telegram:1", "Hi again", a2 + 0.5),
+        _case_opened("telegram:1", a2 + 0.6, "AS-1", "exchange"),
     )
     # B: telegram:2 starts 23:59 on day 1 and runs past local midnight: fallback (600 ms),
     # refund request at 00:01 day 2 (200 ms), handed off, alice answers 30 s after the
@@ -107,7 +120,11 @@ def seeded(app_client: TestClient, make_agent: MakeAgent, clock: Clock) -> Clock
         user_event("telegram:2", "asdfgh", b, intent="nlu_fallback", confidence=0.2),
         bot_event("telegram:2", "Sorry?", b + 0.6),
         user_event("telegram:2", "refund please", b + 120, intent="request_refund"),
+        _case_opened("telegram:2", b + 120.1, "AS-2", "refund"),
         bot_event("telegram:2", "A person will help", b + 120.2),
+        # The broker delivers at least once: the same case again is one case.
+        _case_opened("telegram:2", b + 120.1, "AS-2", "refund"),
+        {"sender_id": "telegram:2", "event": "slot", "timestamp": b + 120.3, "name": "case_opened"},
     )
     _hand_off(
         app_client, clock, b + 121, "telegram:2", reason="explicit_request", intent="request_refund"
@@ -146,6 +163,7 @@ def seeded(app_client: TestClient, make_agent: MakeAgent, clock: Clock) -> Clock
         bot_event("webchat:s4", "Hi", _local(1, 0, 0) - 29),
         user_event("webchat:s5", "late", _local(3, 0, 0), intent="greet"),
         bot_event("webchat:s5", "Hi", _local(3, 0, 0) + 1),
+        _case_opened("webchat:s5", _local(3, 0, 0) + 2, "AS-3", "refund"),
     )
     clock.at(c + 602)
     return clock
@@ -182,6 +200,7 @@ def test_summary_matches_hand_computed_values(
         "bot_first_response_ms_p50": 500.0,  # of 200 300 400 500 600 800 1000
         "human_first_response_s_p50": 30.0,
         "average_handling_s": 300.0,
+        "after_sales_cases": 2,  # AS-1 and AS-2 (sent twice); AS-3 is after the range
     }
     assert {key: found[key] for key in expected} == expected
 
@@ -200,6 +219,15 @@ def test_local_midnight_decides_the_day(
     assert cells[("2026-03-02", "request_refund")] == 1
     assert cells[("2026-03-01", "request_refund")] == 0
     assert cells[("2026-03-01", "nlu_fallback")] == 1
+    # B's refund case was opened at 00:02 local on day 2, A2's exchange on day 1.
+    cases = "/api/metrics/after-sales-cases?from=2026-03-0{0}&to=2026-03-0{0}"
+    assert _get(app_client, admin_headers, cases.format(1))["rows"] == [
+        {"case_type": "exchange", "cases": 1, "share": 1.0}
+    ]
+    assert _get(app_client, admin_headers, cases.format(2))["rows"] == [
+        {"case_type": "refund", "cases": 1, "share": 1.0}
+    ]
+    assert day1["after_sales_cases"] == 1 and day2["after_sales_cases"] == 1
 
 
 def test_filters_by_channel_and_team(
@@ -211,6 +239,15 @@ def test_filters_by_channel_and_team(
     billing = _get(app_client, admin_headers, f"/api/metrics/summary?{RANGE}&team=billing")
     assert billing["conversations"] == 1 and billing["human_first_response_s_p50"] == 30.0
     assert billing["handoffs"] == 1 and billing["csat_average"] == 5.0
+    assert billing["after_sales_cases"] == 1 and wechat["after_sales_cases"] == 0
+    telegram_cases = _get(
+        app_client, admin_headers, f"/api/metrics/after-sales-cases?{RANGE}&channel=telegram"
+    )
+    assert [r["case_type"] for r in telegram_cases["rows"]] == ["exchange", "refund"]
+    wechat_cases = _get(
+        app_client, admin_headers, f"/api/metrics/after-sales-cases?{RANGE}&channel=wechat"
+    )
+    assert wechat_cases["rows"] == []
     bad = app_client.get(
         "/api/metrics/summary?from=2026-03-05&to=2026-03-01", headers=admin_headers
     )
@@ -265,6 +302,10 @@ def test_tables(app_client: TestClient, admin_headers: dict[str, str], seeded: C
         {"channel": "telegram", "hour": 12, "conversations": 1, "messages": 2},
         {"channel": "telegram", "hour": 23, "conversations": 1, "messages": 2},
         {"channel": "wechat", "hour": 9, "conversations": 1, "messages": 2},
+    ]
+    assert rows("after-sales-cases") == [
+        {"case_type": "exchange", "cases": 1, "share": 0.5},
+        {"case_type": "refund", "cases": 1, "share": 0.5},
     ]
     assert app_client.get(f"/api/metrics/nope?{RANGE}", headers=admin_headers).status_code == 404
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import events
 from handoff.models import (
+    AfterSalesCase,
     Conversation,
     ConversationStatus,
     Message,
@@ -29,6 +30,8 @@ from handoff.services.metrics.stamps import stamp_turn
 from handoff.services.views import aware
 
 logger = logging.getLogger(__name__)
+
+CASE_OPENED_SLOT = "case_opened"  # actions/after_sales.py sets it: {case_id, case_type, order_id}
 
 
 class IngestPart(ServiceBase):
@@ -182,7 +185,32 @@ class IngestPart(ServiceBase):
             conversation.context = context
             if name == "language" and isinstance(event.get("value"), str):
                 conversation.language = event["value"]
+            if name == CASE_OPENED_SLOT:
+                await self._record_case(session, cid, event)
         return 1
+
+    @staticmethod
+    async def _record_case(session: AsyncSession, cid: str, event: dict[str, Any]) -> None:
+        """Stores an after-sales case once, however often its slot event arrives."""
+        value = event.get("value")
+        if not isinstance(value, dict):
+            return  # the slot cleared, or not a case
+        case_id, case_type = value.get("case_id"), value.get("case_type")
+        if not (isinstance(case_id, str) and case_id and isinstance(case_type, str) and case_type):
+            logger.warning("case_opened slot of %s without case_id and case_type: %r", cid, value)
+            return
+        if await session.get(AfterSalesCase, case_id[:64]) is not None:
+            return
+        order_id = value.get("order_id")
+        session.add(
+            AfterSalesCase(
+                case_id=case_id[:64],
+                conversation_id=cid,
+                case_type=case_type[:32],
+                order_id=str(order_id)[:64] if order_id is not None else None,
+                opened_at=_from_ts(event.get("timestamp")),
+            )
+        )
 
     async def _ingest_pause(self, cid: str, event: dict[str, Any]) -> int:
         ts = _from_ts(event.get("timestamp"))

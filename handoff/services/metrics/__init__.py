@@ -18,6 +18,10 @@ Definitions (the dashboard's help text and the tests follow them):
   counted on the customer message's day (an answer just after the range's last
   midnight still counts for the question just before it).
 - *Human first response*: from hand-off to the first agent reply, per episode.
+- *After-sales cases*: refund, return, exchange and repair cases the bot opened
+  at the shop, on the local day of the ``case_opened`` slot event the
+  assistant sets when the shop accepts one (``actions/after_sales.py``); each
+  case number counts once.
 
 How (every request is index range scans and aggregates, no window functions):
 sessions and bot response times are stamped on customer turns at ingest

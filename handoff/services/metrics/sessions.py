@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Subquery, case, func, select, true
 
-from handoff.models import Conversation, HandoffRecord, Message
+from handoff.models import AfterSalesCase, Conversation, HandoffRecord, Message
 from handoff.services.metrics.filters import MetricsFilter
 
 FCR_WINDOW_S = 86400.0
@@ -173,6 +173,27 @@ def messages_filter(where: MetricsFilter) -> list[ColumnElement[bool]]:
     if where.team:
         conditions.append(
             Message.conversation_id.in_(
+                select(HandoffRecord.conversation_id).where(HandoffRecord.team == where.team)
+            )
+        )
+    return conditions
+
+
+def cases_filter(where: MetricsFilter) -> list[ColumnElement[bool]]:
+    """Conditions on :class:`AfterSalesCase` for cases opened in the range."""
+    conditions: list[ColumnElement[bool]] = [
+        AfterSalesCase.opened_at >= where.start,
+        AfterSalesCase.opened_at < where.end,
+    ]
+    if where.channel:
+        conditions.append(
+            AfterSalesCase.conversation_id.in_(
+                select(Conversation.id).where(Conversation.channel == where.channel)
+            )
+        )
+    if where.team:
+        conditions.append(
+            AfterSalesCase.conversation_id.in_(
                 select(HandoffRecord.conversation_id).where(HandoffRecord.team == where.team)
             )
         )

@@ -7,12 +7,20 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.models import CsatRating, HandoffRecord, Message, MessageCount, MessageRole
+from handoff.models import (
+    AfterSalesCase,
+    CsatRating,
+    HandoffRecord,
+    Message,
+    MessageCount,
+    MessageRole,
+)
 from handoff.services.metrics import counts
 from handoff.services.metrics.filters import MetricsFilter
 from handoff.services.metrics.sessions import (
     FALLBACK_INTENT,
     FCR_WINDOW_S,
+    cases_filter,
     episodes_filter,
     handed_off_sessions,
     messages_filter,
@@ -169,6 +177,9 @@ async def summary(session: AsyncSession, where: MetricsFilter) -> dict[str, Any]
     csat = (
         await session.execute(select(func.avg(ratings.c.rating), func.count(ratings.c.id)))
     ).one()
+    cases = await session.scalar(
+        select(func.count(AfterSalesCase.case_id)).where(*cases_filter(where))
+    )
     total = counts["conversations"]
     return {
         "from": where.first_day.isoformat(),
@@ -190,4 +201,5 @@ async def summary(session: AsyncSession, where: MetricsFilter) -> dict[str, Any]
         "bot_first_response_ms_p50": _round(bot_ms),
         "human_first_response_s_p50": _round(human_s),
         "average_handling_s": _round(handling),
+        "after_sales_cases": cases or 0,
     }

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import NotFound
 from handoff.models import (
+    AfterSalesCase,
     Agent,
     Conversation,
     Flag,
@@ -23,6 +24,7 @@ from handoff.services.metrics import counts
 from handoff.services.metrics.filters import MetricsFilter
 from handoff.services.metrics.sessions import (
     FALLBACK_INTENT,
+    cases_filter,
     episodes_filter,
     messages_filter,
     sessions,
@@ -88,6 +90,25 @@ async def handoff_reasons(session: AsyncSession, where: MetricsFilter) -> Rows:
             "rate": round(count / total, 4) if total else None,
         }
         for reason, count in found
+    ]
+
+
+async def after_sales_cases(session: AsyncSession, where: MetricsFilter) -> Rows:
+    """After-sales cases the bot opened, per type (refund, return, exchange, repair)."""
+    count = func.count(AfterSalesCase.case_id)
+    found = [
+        (kind, int(n))
+        for kind, n in await session.execute(
+            select(AfterSalesCase.case_type, count)
+            .where(*cases_filter(where))
+            .group_by(AfterSalesCase.case_type)
+            .order_by(count.desc(), AfterSalesCase.case_type)
+        )
+    ]
+    total = sum(n for _, n in found)
+    return [
+        {"case_type": kind, "cases": n, "share": round(n / total, 4) if total else None}
+        for kind, n in found
     ]
 
 
@@ -299,6 +320,7 @@ TABLES: dict[str, Table] = {
     "csat": csat_distribution,
     "csat-comments": csat_comments,
     "agents": agents,
+    "after-sales-cases": after_sales_cases,
 }
 
 

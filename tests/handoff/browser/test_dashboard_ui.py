@@ -24,12 +24,14 @@ def test_dashboard_draws_the_charts(settings: Settings, seeded: Clock) -> None: 
         page.wait_for_selector("body[data-state=ready]", timeout=30000)
         card = page.locator("[data-metric=conversations] b")
         assert card.text_content() == "4"
+        assert page.locator("[data-metric=after_sales_cases] b").text_content() == "2"
         for canvas in (
             "chart-hours",
             "chart-reasons",
             "chart-intents",
             "chart-csat",
             "chart-trend",
+            "chart-cases",
         ):
             drawn = page.evaluate(
                 """(id) => {
@@ -43,7 +45,7 @@ def test_dashboard_draws_the_charts(settings: Settings, seeded: Clock) -> None: 
             )
             assert drawn > 500, f"{canvas} is empty"
         links = page.locator("#tables a[href*='format=csv']")
-        assert links.count() == 8  # one per table, with the page's filters
+        assert links.count() == 9  # one per table, with the page's filters
         assert "from=2026-03-01" in (links.first.get_attribute("href") or "")
         page.wait_for_selector("#live span")
         assert "wechat:o3" in (page.locator("#alerts").text_content() or "")

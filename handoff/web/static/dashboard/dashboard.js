@@ -15,6 +15,8 @@ const STRINGS = {
     first_contact_resolution_rate: "首次解决率", fallback_rate: "兜底率", csat_average: "满意度",
     bot_first_response_ms_p50: "机器人首响中位数(ms)", human_first_response_s_p50: "人工首响中位数(秒)",
     average_handling_s: "平均处理时长(秒)", messages: "消息",
+    after_sales_cases: "售后工单", chart_cases: "售后工单（按类型）", cases: "工单",
+    case_refund: "退款", case_return: "退货", case_exchange: "换货", case_repair: "维修",
   },
   en: {
     title: "Service quality", from: "From", to: "To", channel: "Channel", team: "Team", all: "All",
@@ -27,11 +29,15 @@ const STRINGS = {
     csat_average: "CSAT", bot_first_response_ms_p50: "Bot first response p50 (ms)",
     human_first_response_s_p50: "Human first response p50 (s)", average_handling_s: "Avg handling (s)",
     messages: "Messages",
+    after_sales_cases: "After-sales cases", chart_cases: "After-sales cases by type", cases: "Cases",
+    case_refund: "Refund", case_return: "Return", case_exchange: "Exchange", case_repair: "Repair",
   },
 };
-const TABLES = ["channels", "handoff-reasons", "intents", "intent-trend", "misunderstood", "csat", "csat-comments", "agents"];
+const TABLES = ["channels", "handoff-reasons", "intents", "intent-trend", "misunderstood", "csat", "csat-comments", "agents",
+  "after-sales-cases"];
 const CARDS = ["conversations", "messages", "containment_rate", "handoff_rate", "first_contact_resolution_rate",
-  "fallback_rate", "csat_average", "bot_first_response_ms_p50", "human_first_response_s_p50", "average_handling_s"];
+  "fallback_rate", "csat_average", "bot_first_response_ms_p50", "human_first_response_s_p50", "average_handling_s",
+  "after_sales_cases"];
 
 let lang = localStorage.getItem("dashboard:lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
 const charts = {};
@@ -120,6 +126,9 @@ async function load() {
     [{ data: data["handoff-reasons"].map((r) => r.handoffs) }]);
   chart("chart-intents", "bar", data.intents.slice(0, 12).map((r) => r.intent),
     [{ label: t("messages"), data: data.intents.slice(0, 12).map((r) => r.messages) }]);
+  const cases = data["after-sales-cases"];
+  chart("chart-cases", "bar", cases.map((r) => t(`case_${r.case_type}`)),
+    [{ label: t("cases"), data: cases.map((r) => r.cases) }]);
   chart("chart-csat", "bar", data.csat.map((r) => `${r.rating}★`), [{ label: "CSAT", data: data.csat.map((r) => r.ratings) }]);
   const days = [...new Set(data["intent-trend"].map((r) => r.day))];
   const names = [...new Set(data["intent-trend"].map((r) => r.intent))];
