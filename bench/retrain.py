@@ -19,6 +19,8 @@ files (``tests/support/assistant.py``), it runs ``bot retrain``'s code path:
 
 Every request is counted: an exception, a non-200 answer or an empty reply
 is a failure. Printed: a markdown table of the stages and one of the load.
+``--workers 0`` sends no load: the retraining times of an otherwise idle
+machine (the swaps are then only timed).
 
     .venv/bin/python -m bench.retrain [--workers 2] [--pause 0.5]
 """
@@ -145,7 +147,9 @@ def _labels(extra: int) -> list[Label]:
 def main() -> None:
     """Runs the stages under load and prints the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2, help="customers writing at once")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="customers writing at once (0: no load)"
+    )
     parser.add_argument(
         "--pause", type=float, default=0.5, help="seconds between a reply and the next"
     )
@@ -163,8 +167,9 @@ def main() -> None:
         server = TimedServer(stack.rasa_url)
         load = Load(f"{stack.rasa_url}/webhooks/rest/webhook", args.workers, args.pause)
         said: list[str] = []
-        load.start()
-        time.sleep(10)  # a steady state before the first stage
+        if args.workers:
+            load.start()
+            time.sleep(10)  # a steady state before the first stage
         try:
             for name, extra in (("cold", 0), ("rollback", 0), ("warm", 1)):
                 started = time.monotonic()
@@ -186,21 +191,28 @@ def main() -> None:
                 swap_start, swap_end = server.swaps[-1]
                 stages.append((name, train_s, time.monotonic() - started, swap_end - swap_start))
                 print(f"{name}: {stages[-1]}", flush=True)
-            time.sleep(10)
+            if args.workers:
+                time.sleep(10)
         finally:
             load.stop()
             registry.close()
-    swaps = server.swaps
-    failures = [s for s in load.sent if s.failed]
-    latencies = [s.seconds * 1000 for s in load.sent if not s.failed]
-    near_all = [s for s in load.sent if any(a - 5 <= s.started <= b + 5 for a, b in swaps)]
-    near = [s.seconds * 1000 for s in near_all if not s.failed]
-    span = max(s.started + s.seconds for s in load.sent) - min(s.started for s in load.sent)
     print("| stage | training s | whole stage s | PUT /model s |")
     print("|---|---|---|---|")
     for name, train_s, total_s, swap_s in stages:
         print(f"| {name} | {train_s:.0f} | {total_s:.0f} | {swap_s:.1f} |")
     print()
+    if load.sent:
+        _print_load(load, server.swaps)
+    else:
+        print("no load sent (--workers 0)")
+
+
+def _print_load(load: Load, swaps: list[tuple[float, float]]) -> None:
+    failures = [s for s in load.sent if s.failed]
+    latencies = [s.seconds * 1000 for s in load.sent if not s.failed]
+    near_all = [s for s in load.sent if any(a - 5 <= s.started <= b + 5 for a, b in swaps)]
+    near = [s.seconds * 1000 for s in near_all if not s.failed]
+    span = max(s.started + s.seconds for s in load.sent) - min(s.started for s in load.sent)
     print(
         "| requests | failed | p50 ms | p99 ms | requests/s"
         " | requests within 5 s of a swap | failed among them | their p99 ms |"

@@ -9,14 +9,18 @@ either way the bot does not act on it as a shop request.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import logging
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.settings import PROJECT_ROOT
+
+logger = logging.getLogger(__name__)
 
 HOLDOUT_DIR = PROJECT_ROOT / "tests" / "nlu_holdout"
 # The assistant issue's targets, reported by `make eval` (which fails below them).
@@ -107,6 +111,48 @@ def evaluate(model: Path, directory: Path = HOLDOUT_DIR) -> Scores:
     pairs = load_holdout(directory)
     parses, seconds = asyncio.run(_parse_all(model, [text for text, _ in pairs]))
     return score(pairs, [predicted_intent(parse) for parse in parses], seconds)
+
+
+def scores_file(model: Path) -> Path:
+    """Where a model's held-out scores are kept: beside it, ``<model>.scores.json``."""
+    return model.with_name(model.name.removesuffix(".tar.gz") + ".scores.json")
+
+
+def _scores_key(model: Path, directory: Path) -> str:
+    """What the scores depend on: the model file and the held-out split."""
+    digest = hashlib.sha256()
+    stat = model.stat()
+    digest.update(f"{model.resolve().name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    for path in sorted(directory.rglob("*.yml")):
+        digest.update(str(path.relative_to(directory)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def evaluate_cached(model: Path, directory: Path = HOLDOUT_DIR) -> Scores:
+    """:func:`evaluate`, remembered beside the model until it or the split changes.
+
+    A retrain scores the serving model and the candidate; the serving model was
+    the previous retrain's candidate, so its scores are usually known already,
+    which saves loading it and parsing the split again.
+    """
+    model = model.resolve()
+    key = _scores_key(model, directory)
+    remembered = scores_file(model)
+    try:
+        stored = json.loads(remembered.read_text(encoding="utf-8"))
+        if stored.get("key") == key:
+            return Scores(**stored["scores"])
+    except (OSError, ValueError, TypeError, KeyError):
+        pass  # not scored yet, or by an older layout: score again
+    scores = evaluate(model, directory)
+    try:
+        remembered.write_text(
+            json.dumps({"key": key, "scores": asdict(scores)}, ensure_ascii=False),
+            encoding="utf-8",
+        )
+    except OSError as error:
+        logger.warning("could not keep the scores of %s: %s", model.name, error)
+    return scores
 
 
 def report(scores: Scores) -> str:

@@ -14,7 +14,9 @@
    :mod:`bot.vector_cache`, and Rasa's training cache skips the dialogue
    policies when only NLU data changed.
 4. Candidate and serving model are scored on the held-out split; per-intent
-   F1 of both is printed side by side.
+   F1 of both is printed side by side. Scores are kept beside each model
+   (:func:`~bot.evaluate.evaluate_cached`), so the serving model, usually the
+   previous retrain's candidate, is not scored twice.
 5. The candidate is promoted (:mod:`bot.promotion`) only when accuracy and
    macro F1 are not worse than the serving model's beyond the tolerance,
    and no intent's F1 beyond the per-intent tolerance (:mod:`bot.gate`).
@@ -35,7 +37,7 @@ import yaml
 
 from bot import labels as labels_module
 from bot.errors import DataInvalid, GateRefused
-from bot.evaluate import HOLDOUT_DIR, Scores, evaluate
+from bot.evaluate import HOLDOUT_DIR, Scores, evaluate_cached, scores_file
 from bot.gate import DEFAULT_INTENT_TOLERANCE, DEFAULT_TOLERANCE, Verdict, judge, side_by_side
 from bot.labels import ANNOTATIONS_FILE, Label
 from bot.models import fingerprint, train
@@ -161,7 +163,7 @@ def retrain(
         if candidate.resolve() == serving_path:
             done = True
             say("the data is that of the serving model: nothing to retrain")
-            return Outcome(serving=evaluate(serving_path), dropped=prepared.dropped)
+            return Outcome(serving=evaluate_cached(serving_path), dropped=prepared.dropped)
         pre_existing = candidate.exists()  # e.g. trained before, then rolled back
         say(
             "training the candidate (full training: fine-tuning does not apply, see bot/retrain.py)"
@@ -171,7 +173,8 @@ def retrain(
             train(candidate, root)
         seconds = time.monotonic() - started
         say(f"trained in {seconds:.0f} s; scoring both models on {HOLDOUT_DIR.name}")
-        serving_scores, candidate_scores = evaluate(serving_path), evaluate(candidate)
+        serving_scores = evaluate_cached(serving_path)
+        candidate_scores = evaluate_cached(candidate)
         say(side_by_side(serving_scores, candidate_scores, tolerance))
         verdict = judge(serving_scores, candidate_scores, tolerance, intent_tolerance)
         outcome = Outcome(
@@ -205,6 +208,7 @@ def retrain(
             _restore(annotations_file, before)
             if candidate is not None and not pre_existing:
                 candidate.unlink(missing_ok=True)
+                scores_file(candidate).unlink(missing_ok=True)
 
 
 def _restore(annotations_file: Path, content: str | None) -> None:
