@@ -101,7 +101,12 @@ def _calibrated_svm(config: dict[str, Any]) -> Any:
     from sklearn.svm import LinearSVC
 
     svm = LinearSVC(C=config["C"], class_weight="balanced", random_state=config["random_seed"])
-    return CalibratedClassifierCV(svm, method="sigmoid", cv=config["calibration_folds"])
+    return CalibratedClassifierCV(
+        svm,
+        method="sigmoid",
+        cv=config["calibration_folds"],
+        ensemble=bool(config["calibration_ensemble"]),
+    )
 
 
 def stack(sparse_features: Any, vectors: np.ndarray, weight: float) -> Any:
@@ -154,6 +159,9 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             "char_max_ngram": 4,
             "char_min_df": 2,
             "calibration_folds": 5,
+            # True: one SVM per fold, averaged (folds × the model's size);
+            # False: the folds only calibrate one SVM fitted on all the data.
+            "calibration_ensemble": True,
             "ranking_length": 10,
             "random_seed": 7,
             # Scale of the sentence-embedding columns next to the TF-IDF

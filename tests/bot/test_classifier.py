@@ -172,3 +172,26 @@ def test_a_negative_encoder_weight_is_refused(storage: LocalModelStorage) -> Non
             Resource("bad"),
             ExecutionContext(GraphSchema({}), "test"),
         )
+
+
+def test_without_the_ensemble_one_svm_is_calibrated_by_the_folds(
+    storage: LocalModelStorage, tokenizer: ChineseTokenizer
+) -> None:
+    examples = [
+        _message(text, tokenizer, intent) for intent, texts in EXAMPLES.items() for text in texts
+    ]
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {"calibration_folds": 3, "calibration_ensemble": False}
+    single = LinearIntentClassifier.create(config, storage, Resource("single"), context)
+    single.train(TrainingData(training_examples=examples))
+    calibrated = single._model.named_steps["classifier"].calibrated_classifiers_
+    assert len(calibrated) == 1  # an ensemble would keep one per fold
+    loaded = LinearIntentClassifier.load(config, storage, Resource("single"), context)
+    for text in ("你好", "我的包裹到哪里了", "運費怎麼算"):
+        before, after = _message(text, tokenizer), _message(text, tokenizer)
+        single.process([before])
+        loaded.process([after])
+        assert before.get("intent") == after.get("intent")
+    parcel = _message("我的包裹到哪里了", tokenizer)
+    single.process([parcel])
+    assert parcel.get("intent")["name"] == "track_shipment"
