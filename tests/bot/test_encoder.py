@@ -59,3 +59,20 @@ def test_long_text_is_truncated_not_rejected(encoder: SentenceEncoder) -> None:
 def test_missing_model_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(EncoderUnavailableError):
         SentenceEncoder(tmp_path)
+
+
+def test_a_large_batch_takes_tensorflows_gelu_and_agrees_with_single_texts(
+    encoder: SentenceEncoder,
+) -> None:
+    from bot import encoder as encoder_module
+
+    assert encoder_module._fused_gelu() is not None  # Rasa's environment has TensorFlow
+    values = np.linspace(-6, 6, encoder_module._FUSED_GELU_FROM, dtype=np.float32)
+    from scipy.special import erf
+
+    exact = 0.5 * values * (1.0 + erf(values / np.sqrt(2.0)))
+    np.testing.assert_allclose(encoder_module._gelu(values), exact, atol=2e-6)
+    many = [f"{text} #{n}" for n in range(40) for text in TEXTS]  # well over the threshold
+    batched = encoder.encode(many, batch_size=64)
+    single = np.vstack([encoder.encode([text]) for text in many[:10]])
+    np.testing.assert_allclose(batched[:10], single, atol=1e-5)
