@@ -100,9 +100,15 @@ def score(pairs: list[tuple[str, str]], predictions: list[str], seconds: float) 
 async def _parse_all(model: Path, texts: list[str]) -> tuple[list[dict[str, Any]], float]:
     from rasa.core.agent import Agent
 
+    from bot.classifier import prime_sentence_vectors
+
     agent = Agent.load(str(model))
     started = time.monotonic()
-    parses = [await agent.parse_message(text) for text in texts]
+    prime_sentence_vectors(texts)
+    try:
+        parses = [await agent.parse_message(text) for text in texts]
+    finally:
+        prime_sentence_vectors([])
     return parses, time.monotonic() - started
 
 

@@ -195,3 +195,37 @@ def test_without_the_ensemble_one_svm_is_calibrated_by_the_folds(
     parcel = _message("我的包裹到哪里了", tokenizer)
     single.process([parcel])
     assert parcel.get("intent")["name"] == "track_shipment"
+
+
+def test_primed_vectors_give_the_same_parse_without_encoding_again(
+    storage: LocalModelStorage, tokenizer: ChineseTokenizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import classifier as classifier_module
+    from bot import encoder as encoder_module
+
+    examples = [
+        _message(text, tokenizer, intent) for intent, texts in EXAMPLES.items() for text in texts
+    ]
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {"calibration_folds": 3, "sentence_encoder_weight": 1.0}
+    model = LinearIntentClassifier.create(config, storage, Resource("primed"), context)
+    model.train(TrainingData(training_examples=examples))
+    texts = ["我的包裹到哪里了", "hello", "運費怎麼算"]
+    plain = [_message(text, tokenizer) for text in texts]
+    model.process(plain)
+    classifier_module.prime_sentence_vectors(texts)
+    try:
+
+        def no_encoder() -> None:
+            raise AssertionError("primed texts must not be encoded again")
+
+        monkeypatch.setattr(encoder_module, "shared_encoder", no_encoder)
+        primed = [_message(text, tokenizer) for text in texts]
+        model.process(primed)
+    finally:
+        classifier_module.prime_sentence_vectors([])
+    for before, after in zip(plain, primed, strict=True):
+        assert before.get("intent")["name"] == after.get("intent")["name"]
+        assert before.get("intent")["confidence"] == pytest.approx(
+            after.get("intent")["confidence"], abs=1e-4
+        )
