@@ -107,11 +107,13 @@ def ensure_model(*, force: bool = False) -> Path:
     return local
 
 
-def train(output: Path, root: Path = PROJECT_ROOT) -> float:
+def train(output: Path, root: Path = PROJECT_ROOT, *, validated: bool = False) -> float:
     """Trains a model into ``output`` from the inputs under ``root``; returns the seconds.
 
     Rasa runs in this checkout, so the pipeline's components (``bot.nlu`` …)
-    and Rasa's training cache (``.rasa/``) are this checkout's.
+    and Rasa's training cache (``.rasa/``) are this checkout's. ``validated``:
+    the caller has just run Rasa's validator on the same files (``bot
+    retrain`` does), so ``rasa train`` skips its own pass over them.
     """
     started = time.monotonic()
     rasa = os.path.join(os.path.dirname(sys.executable), "rasa")
@@ -129,6 +131,7 @@ def train(output: Path, root: Path = PROJECT_ROOT) -> float:
             str(output.parent),
             "--fixed-model-name",
             output.name.removesuffix(".tar.gz"),
+            *(["--skip-validation"] if validated else []),
         ],
         cwd=PROJECT_ROOT,
         check=True,

@@ -170,7 +170,7 @@ def retrain(
         )
         started = time.monotonic()
         if not candidate.exists():
-            train(candidate, root)
+            train(candidate, root, validated=True)  # validate() just ran
         seconds = time.monotonic() - started
         say(f"trained in {seconds:.0f} s; scoring both models on {HOLDOUT_DIR.name}")
         serving_scores = evaluate_cached(serving_path)
