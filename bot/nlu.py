@@ -29,9 +29,7 @@ def to_simplified(text: str) -> str:
     return "".join(_simplified_char(char) for char in text)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class ChineseTokenizer(JiebaTokenizer):
     """Jieba over the Simplified form of the text.
 
@@ -45,9 +43,7 @@ class ChineseTokenizer(JiebaTokenizer):
         import jieba
 
         text: str = message.get(attribute)
-        tokens = [
-            Token(word, start) for word, start, _ in jieba.tokenize(to_simplified(text))
-        ]
+        tokens = [Token(word, start) for word, start, _ in jieba.tokenize(to_simplified(text))]
         return self._apply_token_pattern(tokens)
 
     @staticmethod

@@ -40,7 +40,7 @@ from bot.errors import DataInvalid, GateRefused
 from bot.evaluate import HOLDOUT_DIR, Scores, evaluate_cached, scores_file
 from bot.gate import DEFAULT_INTENT_TOLERANCE, DEFAULT_TOLERANCE, Verdict, judge, side_by_side
 from bot.labels import ANNOTATIONS_FILE, Label
-from bot.models import fingerprint, train
+from bot.models import fingerprint, train_validated
 from bot.promotion import promote, record_baseline, serving_model
 from bot.rasa_server import RasaServer
 from bot.registry import ModelVersion, Registry
@@ -170,7 +170,7 @@ def retrain(
         )
         started = time.monotonic()
         if not candidate.exists():
-            train(candidate, root, validated=True)  # validate() just ran
+            train_validated(candidate, root)
         seconds = time.monotonic() - started
         say(f"trained in {seconds:.0f} s; scoring both models on {HOLDOUT_DIR.name}")
         serving_scores = evaluate_cached(serving_path)
