@@ -10,6 +10,12 @@ in rounds, in a rotating order, so the machine's noise falls on all of them;
 a warm-up round comes first. See :mod:`bench.channels` for what a turn's
 latency is on each channel.
 
+Beside the latencies, each channel's turns are charged the CPU time the Rasa
+server process spent on them (user + system, from ``/proc/<pid>/stat``,
+counted from an idle Rasa before each batch until Rasa is idle again after
+it), and their mean latency: a connector that costs Rasa no more CPU per turn
+than REST, yet answers later, is waiting in Rasa's queue, not working.
+
     .venv/bin/python -m bench.connector_latency [--rounds 10 4]
 """
 
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -54,6 +61,10 @@ CONCURRENCY = (1, 16)
 ROUNDS = (6, 2)
 # Replies still on their way after the last turn would mean a turn ended early.
 LATE_REPLY_GRACE_S = 2.0
+# Rasa counts as idle once its CPU time has not grown for this long (the
+# kernel counts in ticks of 10 ms); a batch's CPU is counted between idles.
+IDLE_QUIET_S = 0.15
+IDLE_WAIT_MAX_S = 5.0
 
 TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 TELEGRAM_SECRET = "bench-secret-token-0123456789"
@@ -68,27 +79,68 @@ class Measured:
 
     latencies_s: list[float] = field(default_factory=list)
     busy_s: float = 0.0
+    cpu_s: float = 0.0
+    cpu_turns: int = 0
     unanswered: int = 0
     by_turn: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
 
     def summary(self) -> dict[str, float]:
-        """n, p50 and p99 in ms, and turns per second of the channel's own batches."""
+        """n, p50, p99 and mean in ms, turns per second of the channel's own batches,
+        and the Rasa server's CPU ms per turn and share of one core during them."""
         ms = [s * 1000 for s in self.latencies_s]
         return {
             "n": len(ms),
             "p50": statistics.median(ms),
             "p99": percentile(ms, 99),
+            "mean": statistics.fmean(ms),
             "tps": len(ms) / self.busy_s,
+            "cpu_ms": self.cpu_s * 1000 / max(self.cpu_turns, 1),
+            "cpu_share": self.cpu_s / self.busy_s,
             "unanswered": self.unanswered,
             **{f"turn{i}": statistics.median(t) * 1000 for i, t in self.by_turn.items()},
         }
 
 
+class RasaCpu:
+    """The CPU time of the Rasa server process, all its threads, from /proc."""
+
+    def __init__(self, pid: int) -> None:
+        self._stat = Path(f"/proc/{pid}/stat")
+        self._tick_s = 1 / os.sysconf("SC_CLK_TCK")
+
+    def seconds(self) -> float:
+        """utime + stime so far, in seconds."""
+        text = self._stat.read_text()
+        # Fields after the command name, which is in parentheses and may hold spaces.
+        fields = text[text.rindex(")") + 2 :].split()
+        utime, stime = int(fields[11]), int(fields[12])
+        return (utime + stime) * self._tick_s
+
+    async def idle(self) -> float:
+        """Waits until Rasa's CPU time stops growing (or a few seconds); returns it."""
+        deadline = time.monotonic() + IDLE_WAIT_MAX_S
+        last = self.seconds()
+        while time.monotonic() < deadline:
+            await asyncio.sleep(IDLE_QUIET_S)
+            now = self.seconds()
+            if now == last:
+                return now
+            last = now
+        print("  Rasa not idle after a batch; its CPU is counted anyway", file=sys.stderr)
+        return last
+
+
 async def _batch(
-    channel: Channel, expected: Sequence[int], conversations: int, concurrency: int, into: Measured
+    channel: Channel,
+    expected: Sequence[int],
+    conversations: int,
+    concurrency: int,
+    into: Measured,
+    cpu: RasaCpu | None = None,
 ) -> list[Conversation]:
     """Plays SCRIPT in ``conversations`` new conversations, ``concurrency`` at a time."""
     opened = list(await asyncio.gather(*(channel.open() for _ in range(conversations))))
+    cpu_before = await cpu.idle() if cpu else 0.0
     gate = asyncio.Semaphore(concurrency)
 
     async def play(conversation: Conversation) -> None:
@@ -105,16 +157,21 @@ async def _batch(
                 into.latencies_s.append(latency_s)
                 into.by_turn[turn].append(latency_s)
 
-    first = len(into.latencies_s)
+    first, unanswered_before = len(into.latencies_s), into.unanswered
     started = time.monotonic()
     await asyncio.gather(*(play(c) for c in opened))
     elapsed = time.monotonic() - started
     into.busy_s += elapsed
+    cpu_s = (await cpu.idle()) - cpu_before if cpu else 0.0
+    into.cpu_s += cpu_s
+    # Unanswered turns were sent, and Rasa worked on them too.
+    into.cpu_turns += len(into.latencies_s) - first + into.unanswered - unanswered_before
     await asyncio.gather(*(c.close() for c in opened))
     batch = into.latencies_s[first:] or [float("nan")]
     print(
         f"  {channel.name:<9} x{concurrency:<2} {len(batch)} turns in {elapsed:5.1f} s,"
-        f" median {statistics.median(batch) * 1000:5.0f} ms, max {max(batch) * 1000:5.0f} ms",
+        f" median {statistics.median(batch) * 1000:5.0f} ms, max {max(batch) * 1000:5.0f} ms,"
+        f" Rasa CPU {cpu_s * 1000 / max(len(batch), 1):4.0f} ms/turn",
         file=sys.stderr,
         flush=True,
     )
@@ -127,9 +184,14 @@ def _rotated(channels: Sequence[Channel], by: int) -> list[Channel]:
 
 
 async def measure(
-    rasa_url: str, telegram: TelegramApi, wechat: WeChatApi, rounds: Sequence[int]
+    rasa_url: str,
+    telegram: TelegramApi,
+    wechat: WeChatApi,
+    rounds: Sequence[int],
+    rasa_pid: int,
 ) -> dict[tuple[str, int], dict[str, float]]:
     """Warms up, then plays the rounds; returns the summary per (channel, concurrency)."""
+    cpu = RasaCpu(rasa_pid)
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=64)) as http:
         channels: list[Channel] = [
             RestChannel(http, rasa_url),
@@ -151,7 +213,7 @@ async def measure(
                 for channel in _rotated(channels, round_no):
                     conversations = max(2, concurrency)
                     into = results[channel.name, concurrency]
-                    done = await _batch(channel, expected, conversations, concurrency, into)
+                    done = await _batch(channel, expected, conversations, concurrency, into, cpu)
                     played += [(channel, c) for c in done]
                 print(f"concurrency {concurrency}: round {round_no + 1}/{count}", file=sys.stderr)
         await asyncio.sleep(LATE_REPLY_GRACE_S)
@@ -177,16 +239,26 @@ def table(results: dict[tuple[str, int], dict[str, float]]) -> str:
     """The results as a markdown table, each connector's ratio to REST beside it."""
     lines = [
         "| channel | concurrent | turns | unanswered | p50 ms | p99 ms | turns/s "
-        "| p50 / REST | p99 / REST |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| p50 / REST | p99 / REST | mean ms | mean / REST "
+        "| Rasa CPU ms/turn | CPU / REST | Rasa busy |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (name, concurrency), r in sorted(results.items(), key=lambda kv: kv[0][1]):
         rest = results["REST", concurrency]
         lines.append(
             f"| {name} | {concurrency} | {r['n']:.0f} | {r['unanswered']:.0f} "
             f"| {r['p50']:.0f} | {r['p99']:.0f} "
-            f"| {r['tps']:.2f} | {r['p50'] / rest['p50']:.2f} | {r['p99'] / rest['p99']:.2f} |"
+            f"| {r['tps']:.2f} | {r['p50'] / rest['p50']:.2f} | {r['p99'] / rest['p99']:.2f} "
+            f"| {r['mean']:.0f} | {r['mean'] / rest['mean']:.2f} "
+            f"| {r['cpu_ms']:.1f} | {r['cpu_ms'] / rest['cpu_ms']:.2f} "
+            f"| {r['cpu_share']:.0%} |"
         )
+    lines += [
+        "",
+        "Rasa CPU ms/turn: user + system time of the Rasa server process over the",
+        "channel's batches, per turn; Rasa busy: that time over the batches' wall time",
+        "(100% = one core).",
+    ]
     return "\n".join(lines)
 
 
@@ -209,6 +281,10 @@ def _print_problems(var_dir: Path) -> None:
         problems = Counter(line[:160] for line in lines if " ERROR " in line or " WARNING " in line)
         for line, count in problems.most_common(8):
             print(f"{log.name}: {count} x {line}", file=sys.stderr)
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main() -> None:
@@ -236,11 +312,17 @@ def main() -> None:
             WECHAT_API_BASE_URL=wechat.url,
         ) as stack,
     ):
+        [rasa] = [p for p in stack.processes if p.name == "rasa" and p.popen is not None]
+        assert rasa.popen is not None
         started = time.monotonic()
+        print(f"load average at start: {_load()}", file=sys.stderr)
         try:
-            results = asyncio.run(measure(stack.rasa_url, telegram, wechat, args.rounds))
+            results = asyncio.run(
+                measure(stack.rasa_url, telegram, wechat, args.rounds, rasa.popen.pid)
+            )
         finally:
             print(f"measured in {time.monotonic() - started:.0f} s", file=sys.stderr)
+            print(f"load average at end: {_load()}", file=sys.stderr)
             _print_problems(stack.var_dir)
     print(table(results))
     print()
