@@ -158,43 +158,29 @@ def episodes_filter(where: MetricsFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def messages_filter(where: MetricsFilter) -> list[ColumnElement[bool]]:
-    """Conditions on :class:`Message` for messages written in the range."""
-    conditions: list[ColumnElement[bool]] = [
-        Message.created_at >= where.start,
-        Message.created_at < where.end,
-    ]
+def _in_scope(moment: Any, conversation_id: Any, where: MetricsFilter) -> list[ColumnElement[bool]]:
+    """``moment`` in the range; ``conversation_id`` of the channel, handed to the team."""
+    conditions: list[ColumnElement[bool]] = [moment >= where.start, moment < where.end]
     if where.channel:
         conditions.append(
-            Message.conversation_id.in_(
+            conversation_id.in_(
                 select(Conversation.id).where(Conversation.channel == where.channel)
             )
         )
     if where.team:
         conditions.append(
-            Message.conversation_id.in_(
+            conversation_id.in_(
                 select(HandoffRecord.conversation_id).where(HandoffRecord.team == where.team)
             )
         )
     return conditions
+
+
+def messages_filter(where: MetricsFilter) -> list[ColumnElement[bool]]:
+    """Conditions on :class:`Message` for messages written in the range."""
+    return _in_scope(Message.created_at, Message.conversation_id, where)
 
 
 def cases_filter(where: MetricsFilter) -> list[ColumnElement[bool]]:
     """Conditions on :class:`AfterSalesCase` for cases opened in the range."""
-    conditions: list[ColumnElement[bool]] = [
-        AfterSalesCase.opened_at >= where.start,
-        AfterSalesCase.opened_at < where.end,
-    ]
-    if where.channel:
-        conditions.append(
-            AfterSalesCase.conversation_id.in_(
-                select(Conversation.id).where(Conversation.channel == where.channel)
-            )
-        )
-    if where.team:
-        conditions.append(
-            AfterSalesCase.conversation_id.in_(
-                select(HandoffRecord.conversation_id).where(HandoffRecord.team == where.team)
-            )
-        )
-    return conditions
+    return _in_scope(AfterSalesCase.opened_at, AfterSalesCase.conversation_id, where)
