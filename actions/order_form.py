@@ -46,19 +46,31 @@ def _task_hints(tracker: Tracker) -> dict[str, Any]:
     return hints
 
 
-def _order_id_before_this_turn(tracker: Tracker) -> str | None:
-    """The order number the conversation had before the latest message."""
+def _before_this_turn(tracker: Tracker, slot: str) -> str | None:
+    """The value ``slot`` had before the latest message."""
     seen_latest_message = False
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             seen_latest_message = True
-        elif seen_latest_message and (event.get("event"), event.get("name")) == (
-            "slot",
-            "order_id",
-        ):
+        elif seen_latest_message and (event.get("event"), event.get("name")) == ("slot", slot):
             value = event.get("value")
             return str(value) if value else None
     return None
+
+
+def _task_kept(tracker: Tracker) -> dict[str, Any]:
+    """The task as it was, when an answer to the reason or address question re-mapped it.
+
+    The ``task`` slot is mapped from the intent of every message, and a reason
+    often sounds like another task ("wrong size, it doesn't fit" reads as a
+    defect report): what the customer asked for stays what they asked for.
+    """
+    if tracker.get_slot("requested_slot") not in ("reason", "new_address"):
+        return {}
+    before = _before_this_turn(tracker, "task")
+    if before and tracker.get_slot("task") != before:
+        return {"task": before}
+    return {}
 
 
 class ValidateOrderForm(FormValidationAction):
@@ -93,7 +105,7 @@ class ValidateOrderForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         """Validates, after taking what the task's own message already says."""
-        hints = _task_hints(tracker)
+        hints = _task_kept(tracker) | _task_hints(tracker)
         # Visible to required_slots() and the validators below.
         tracker.slots.update(hints)
         events = await super().run(dispatcher, tracker, domain)
@@ -108,7 +120,7 @@ class ValidateOrderForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Accepts a well-formed order number the shop knows."""
         asked = tracker.get_slot("requested_slot")
-        previous = _order_id_before_this_turn(tracker)
+        previous = _before_this_turn(tracker, "order_id")
         if asked not in (None, "order_id") and previous:
             # A number inside an address or a reason (a phone number, say)
             # is not a new order: the form asked about something else.

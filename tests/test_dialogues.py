@@ -115,3 +115,20 @@ def test_buttons_reach_the_channel(stack, client) -> None:
     buttons = [b for reply in replies for b in reply.get("buttons", [])]
     assert [b["payload"] for b in buttons] == ["/affirm", "/deny"]
     assert say(client, stack, sender, "/deny")
+
+
+def test_a_refund_stays_a_refund_whatever_the_reason_sounds_like(stack, client) -> None:
+    """Found by hand: this reason used to turn the refund into a repair case."""
+    sender = f"webchat:{uuid.uuid4().hex[:12]}"
+    say(client, stack, sender, "我要退款")
+    say(client, stack, sender, "20241111009")
+    replies = say(client, stack, sender, "尺码买错了，穿不上")
+    body = " ".join(reply.get("text", "") for reply in replies)
+    # Opened, or refused because a story already opened a refund on this
+    # order in this stack: either way the answer is about a refund.
+    assert "退款" in body and "维修" not in body, body
+    tracker = client.get(f"{stack.rasa_url}/conversations/{sender}/tracker").json()
+    assert tracker["slots"]["task"] is None  # the task ran and was closed
+    if "售后单号" in body:  # opened: the dashboard learns its type
+        opened = tracker["slots"]["case_opened"]
+        assert opened["case_type"] == "refund" and opened["order_id"] == "20241111009"
