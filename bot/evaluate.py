@@ -125,10 +125,10 @@ def scores_file(model: Path) -> Path:
 
 
 def _scores_key(model: Path, directory: Path) -> str:
-    """What the scores depend on: the model file and the held-out split."""
+    """What the scores depend on: the (resolved) model file and the held-out split."""
     digest = hashlib.sha256()
     stat = model.stat()
-    digest.update(f"{model.resolve().name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    digest.update(f"{model.name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
     for path in sorted(directory.rglob("*.yml")):
         digest.update(str(path.relative_to(directory)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

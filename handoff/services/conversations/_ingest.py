@@ -199,12 +199,13 @@ class IngestPart(ServiceBase):
         if not (isinstance(case_id, str) and case_id and isinstance(case_type, str) and case_type):
             logger.warning("case_opened slot of %s without case_id and case_type: %r", cid, value)
             return
-        if await session.get(AfterSalesCase, case_id[:64]) is not None:
+        case_id = case_id[:64]
+        if await session.get(AfterSalesCase, case_id) is not None:
             return
         order_id = value.get("order_id")
         session.add(
             AfterSalesCase(
-                case_id=case_id[:64],
+                case_id=case_id,
                 conversation_id=cid,
                 case_type=case_type[:32],
                 order_id=str(order_id)[:64] if order_id is not None else None,
