@@ -58,21 +58,6 @@ def _before_this_turn(tracker: Tracker, slot: str) -> str | None:
     return None
 
 
-def _task_kept(tracker: Tracker) -> dict[str, Any]:
-    """The task as it was, when an answer to the reason or address question re-mapped it.
-
-    The ``task`` slot is mapped from the intent of every message, and a reason
-    often sounds like another task ("wrong size, it doesn't fit" reads as a
-    defect report): what the customer asked for stays what they asked for.
-    """
-    if tracker.get_slot("requested_slot") not in ("reason", "new_address"):
-        return {}
-    before = _before_this_turn(tracker, "task")
-    if before and tracker.get_slot("task") != before:
-        return {"task": before}
-    return {}
-
-
 class ValidateOrderForm(FormValidationAction):
     """Validates the order form's slots and decides which ones it needs."""
 
@@ -105,7 +90,7 @@ class ValidateOrderForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         """Validates, after taking what the task's own message already says."""
-        hints = _task_kept(tracker) | _task_hints(tracker)
+        hints = _task_hints(tracker)
         # Visible to required_slots() and the validators below.
         tracker.slots.update(hints)
         events = await super().run(dispatcher, tracker, domain)

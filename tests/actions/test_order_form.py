@@ -132,33 +132,6 @@ async def test_a_phone_number_in_the_address_is_not_a_new_order(shop) -> None:
     assert responses(dispatcher) == []
 
 
-async def test_a_reason_that_sounds_like_another_task_keeps_the_task(shop) -> None:
-    """Asked for a refund, the customer's reason reads as a defect report: still a refund."""
-    text = "尺码买错了，穿不上"
-    history = [
-        {"event": "slot", "name": "task", "value": "refund"},
-        {"event": "slot", "name": "order_id", "value": seed.ORDER_DELIVERED},
-    ]
-    dispatcher = CollectingDispatcher()
-    tracker = make_tracker(
-        text=text,
-        intent="report_defect",
-        slots={
-            "order_id": seed.ORDER_DELIVERED,
-            "order_status": "delivered",
-            "requested_slot": "reason",
-        },
-        set_this_turn={"task": "repair", "reason": text},
-        history=history,
-        active_loop="order_form",
-    )
-    slots = slot_events(await ValidateOrderForm().run(dispatcher, tracker, DOMAIN))
-    assert slots["task"] == "refund"
-    assert slots["reason"] == text
-    assert slots["requested_slot"] is None
-    assert responses(dispatcher) == []
-
-
 async def test_a_new_task_while_asked_for_the_order_still_switches(shop) -> None:
     """Before the order number, "actually, I want to return it" is a new task."""
     history = [{"event": "slot", "name": "task", "value": "track"}]
