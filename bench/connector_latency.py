@@ -16,7 +16,7 @@ counted from an idle Rasa before each batch until Rasa is idle again after
 it), and their mean latency: a connector that costs Rasa no more CPU per turn
 than REST, yet answers later, is waiting in Rasa's queue, not working.
 
-    .venv/bin/python -m bench.connector_latency [--rounds 10 4]
+    .venv/bin/python -m bench.connector_latency [--rounds 10 4] [--channels REST Telegram]
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ SCRIPT = (
     "明天天气怎么样",
 )
 CONCURRENCY = (1, 16)
+CHANNEL_NAMES = ("REST", "Telegram", "WeChat", "web chat")
 # Rounds per concurrency: 6 x 2 conversations x 5 turns = 60 turns per channel
 # at 1; 2 x 16 x 5 = 160 at 16 (about 9 minutes in all on 2 busy cores).
 ROUNDS = (6, 2)
@@ -189,8 +190,13 @@ async def measure(
     wechat: WeChatApi,
     rounds: Sequence[int],
     rasa_pid: int,
+    only: Sequence[str] = (),
 ) -> dict[tuple[str, int], dict[str, float]]:
-    """Warms up, then plays the rounds; returns the summary per (channel, concurrency)."""
+    """Warms up, then plays the rounds; returns the summary per (channel, concurrency).
+
+    ``only`` names the channels to measure (all when empty); REST, the
+    baseline, is always measured.
+    """
     cpu = RasaCpu(rasa_pid)
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=64)) as http:
         channels: list[Channel] = [
@@ -199,6 +205,8 @@ async def measure(
             WeChatChannel(http, rasa_url, token=WECHAT_TOKEN, api=wechat),
             WebChatChannel(rasa_url),
         ]
+        if only:
+            channels = [c for c in channels if c.name == "REST" or c.name in only]
         expected = await replies_per_turn(http, rasa_url, SCRIPT)
         print(f"replies per turn (REST): {expected}", file=sys.stderr)
         # Warm-up (TensorFlow graphs, the WeChat access token, connection pools):
@@ -298,6 +306,14 @@ def main() -> None:
         metavar="N",
         help=f"rounds at concurrency {' and '.join(map(str, CONCURRENCY))}",
     )
+    parser.add_argument(
+        "--channels",
+        nargs="+",
+        default=(),
+        choices=CHANNEL_NAMES,
+        metavar="NAME",
+        help="measure only these beside REST (Telegram, WeChat, \"web chat\")",
+    )
     args = parser.parse_args()
     with (
         running_telegram_api(TELEGRAM_TOKEN) as telegram,
@@ -318,7 +334,7 @@ def main() -> None:
         print(f"load average at start: {_load()}", file=sys.stderr)
         try:
             results = asyncio.run(
-                measure(stack.rasa_url, telegram, wechat, args.rounds, rasa.popen.pid)
+                measure(stack.rasa_url, telegram, wechat, args.rounds, rasa.popen.pid, args.channels)
             )
         finally:
             print(f"measured in {time.monotonic() - started:.0f} s", file=sys.stderr)
