@@ -333,8 +333,9 @@ def main() -> None:
         started = time.monotonic()
         print(f"load average at start: {_load()}", file=sys.stderr)
         try:
+            pid = rasa.popen.pid
             results = asyncio.run(
-                measure(stack.rasa_url, telegram, wechat, args.rounds, rasa.popen.pid, args.channels)
+                measure(stack.rasa_url, telegram, wechat, args.rounds, pid, args.channels)
             )
         finally:
             print(f"measured in {time.monotonic() - started:.0f} s", file=sys.stderr)
