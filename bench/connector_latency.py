@@ -312,7 +312,7 @@ def main() -> None:
         default=(),
         choices=CHANNEL_NAMES,
         metavar="NAME",
-        help="measure only these beside REST (Telegram, WeChat, \"web chat\")",
+        help='measure only these beside REST (Telegram, WeChat, "web chat")',
     )
     args = parser.parse_args()
     with (
