@@ -12,8 +12,11 @@ The webhook (``POST /webhooks/telegram/webhook``) checks Telegram's
 ``X-Telegram-Bot-Api-Secret-Token`` header in constant time (403), limits
 the body (413), parses it (400), claims the ``update_id`` so retries are
 dropped, acknowledges with 200 and lets the assistant answer in the
-background. See :mod:`connectors.telegram_parse` for what each kind of
-update leads to, and :mod:`connectors.telegram_send` for the outbound path.
+background. When the answer takes more than a second, the chat shows
+"typing…" until it arrives. See :mod:`connectors.telegram_parse` for what
+each kind of update leads to, :mod:`connectors.telegram_send` for the
+outbound path and :mod:`connectors.telegram_http` for why Bot API calls go
+through aiohttp.
 """
 
 from __future__ import annotations
@@ -51,10 +54,12 @@ from connectors.telegram_errors import (
     TelegramConnectorError,
     UnknownRecipient,
 )
+from connectors.telegram_http import AiohttpRequest
 from connectors.telegram_parse import Inbound, InboundKind, parse_update
 from connectors.telegram_send import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_RETRY_AFTER_S,
+    DEFAULT_TYPING_AFTER_S,
     TelegramSender,
     chat_id_of,
 )
@@ -149,6 +154,7 @@ class TelegramInput(InputChannel):
         max_body_bytes: Larger webhook bodies are refused with 413.
         max_attempts: Tries per Bot API call when Telegram answers 429.
         max_retry_after_s: Longest ``retry_after`` waited out; a longer one fails.
+        typing_after_s: "typing…" is shown when an answer takes longer than this.
 
     Raises:
         TelegramConfigError: A setting is missing or unusable.
@@ -165,6 +171,7 @@ class TelegramInput(InputChannel):
         max_body_bytes: int = MAX_BODY_BYTES,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S,
+        typing_after_s: float = DEFAULT_TYPING_AFTER_S,
     ) -> None:
         token = _BOT_TOKEN.fullmatch(bot_token or "")
         if token is None:
@@ -183,13 +190,22 @@ class TelegramInput(InputChannel):
         self._seen = seen
         self._webhook_url = webhook_url or None
         self._max_body_bytes = max_body_bytes
-        self._bot = Bot(bot_token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot")
+        self._bot = Bot(
+            bot_token,
+            base_url=f"{api}/bot",
+            base_file_url=f"{api}/file/bot",
+            request=AiohttpRequest(),
+        )
+        self.background = BackgroundTasks()
         self._sender = TelegramSender(
-            self._bot, max_attempts=max_attempts, max_retry_after_s=max_retry_after_s
+            self._bot,
+            self.background,
+            max_attempts=max_attempts,
+            max_retry_after_s=max_retry_after_s,
+            typing_after_s=typing_after_s,
         )
         self._output = TelegramOutput(self._sender)
         self._started = False
-        self.background = BackgroundTasks()
 
     @classmethod
     def name(cls) -> str:
@@ -349,23 +365,17 @@ class TelegramInput(InputChannel):
             reply = unsupported_reply(inbound.language_code)
             await self._output.send_text_message(inbound.conversation_id, reply)
             return
-        # Not awaited: the indicator goes out while Rasa thinks, instead of
-        # delaying every answer by a Bot API round trip. One loop turn lets it
-        # take the chat's lock before Rasa can reply, so it still comes first.
-        self.background.start(
-            self._sender.show_typing(inbound.chat_id), name=f"telegram-typing-{inbound.update_id}"
-        )
-        await asyncio.sleep(0)
-        await on_new_message(
-            UserMessage(
-                inbound.text,
-                self._output,
-                inbound.conversation_id,
-                input_channel=self.name(),
-                message_id=f"telegram:{inbound.update_id}",
-                metadata=inbound.metadata,
+        with self._sender.typing_if_slow(inbound.chat_id):
+            await on_new_message(
+                UserMessage(
+                    inbound.text,
+                    self._output,
+                    inbound.conversation_id,
+                    input_channel=self.name(),
+                    message_id=f"telegram:{inbound.update_id}",
+                    metadata=inbound.metadata,
+                )
             )
-        )
 
 
 def _is_url(value: str, *, schemes: tuple[str, ...]) -> bool:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from telegram.constants import ChatAction
 from telegram.error import RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
+from connectors.background import BackgroundTasks
 from connectors.telegram_errors import TelegramSendError, UnknownRecipient
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,10 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_MAX_ATTEMPTS = 4
+# Telegram asks bots to show a chat action only when an answer takes a
+# noticeable time. A quicker answer goes without one: each is another Bot API
+# call, counted against the bot's limits and waited on by the reply behind it.
+DEFAULT_TYPING_AFTER_S = 1.0
 DEFAULT_MAX_RETRY_AFTER_S = 60.0
 # sendMessage takes 1-4096 characters, counted as UTF-16 code units.
 MAX_TEXT_UTF16 = 4096
@@ -148,16 +153,21 @@ class TelegramSender:
     def __init__(
         self,
         bot: Bot,
+        background: BackgroundTasks,
         *,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S,
+        typing_after_s: float = DEFAULT_TYPING_AFTER_S,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._bot = bot
+        self._background = background
         self._max_attempts = max_attempts
         self._max_retry_after_s = max_retry_after_s
+        self._typing_after_s = typing_after_s
         self._locks = _ChatLocks()
+        self._typing_timers: dict[int, set[asyncio.TimerHandle]] = {}
 
     async def send_text(
         self, chat_id: int, text: str, *, buttons: Sequence[dict[str, Any]] | None = None
@@ -170,6 +180,7 @@ class TelegramSender:
         if not text.strip():
             logger.warning("not sending an empty message to %s", chat_id)
             return []
+        self._cancel_typing(chat_id)
         parts = split_text(text)
         markup = inline_keyboard(buttons) if buttons else None
         sent: list[Message] = []
@@ -194,6 +205,33 @@ class TelegramSender:
             )
         except TelegramSendError:
             logger.exception("could not answer callback query %s", callback_query_id)
+
+    @contextmanager
+    def typing_if_slow(self, chat_id: int) -> Iterator[None]:
+        """Shows "typing…" once the block has run ``typing_after_s`` without a reply to the chat.
+
+        The first reply to the chat, or the end of the block, calls it off.
+        """
+        timer = asyncio.get_running_loop().call_later(
+            self._typing_after_s, self._start_typing, chat_id
+        )
+        self._typing_timers.setdefault(chat_id, set()).add(timer)
+        try:
+            yield
+        finally:
+            timer.cancel()
+            timers = self._typing_timers.get(chat_id, set())
+            timers.discard(timer)
+            if not timers:
+                self._typing_timers.pop(chat_id, None)
+
+    def _start_typing(self, chat_id: int) -> None:
+        self._cancel_typing(chat_id)
+        self._background.start(self.show_typing(chat_id), name=f"telegram-typing-{chat_id}")
+
+    def _cancel_typing(self, chat_id: int) -> None:
+        for timer in self._typing_timers.pop(chat_id, ()):
+            timer.cancel()
 
     async def show_typing(self, chat_id: int) -> None:
         """Shows "typing…" while Rasa thinks; one try, failures only logged.

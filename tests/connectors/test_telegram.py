@@ -22,6 +22,8 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
+from bot import settings
+from connectors.dedupe import seen_messages_from_settings
 from connectors.telegram import MAX_BODY_BYTES, SECRET_HEADER, TelegramInput
 from connectors.telegram_errors import TelegramConfigError, TelegramSendError
 from tests.support.processes import free_port
@@ -127,10 +129,58 @@ async def test_text_reaches_rasa_and_the_reply_reaches_the_chat(
     assert message.input_channel == "telegram"
     assert message.metadata == {"language_code": "en"}
     assert api.sent_texts(1111111) == ["echo: Where is my order 20241105001?"]
-    assert [call.params["action"] for call in api.calls("sendChatAction")] == ["typing"]
-    # The indicator is sent alongside Rasa's work, yet never after the reply.
-    chat_calls = [call.method for call in api.calls() if call.method != "getMe"]
-    assert chat_calls == ["sendChatAction", "sendMessage"]
+    # A quick answer needs no "typing…" (Telegram asks for it on slow ones only).
+    assert chat_methods(api) == ["sendMessage"]
+
+
+class SlowRasa(RecordingRasa):
+    """Answers after ``answer_after_s``, then keeps working for ``busy_after_s``."""
+
+    def __init__(self, answer_after_s: float, busy_after_s: float = 0.0) -> None:
+        super().__init__()
+        self.answer_after_s = answer_after_s
+        self.busy_after_s = busy_after_s
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.messages.append(message)
+        await asyncio.sleep(self.answer_after_s)
+        await message.output_channel.send_text_message(message.sender_id, f"echo: {message.text}")
+        await asyncio.sleep(self.busy_after_s)
+
+
+def chat_methods(api: TelegramApi) -> list[str]:
+    """The Bot API methods called for chats, in the order they arrived."""
+    return [call.method for call in api.calls() if call.method != "getMe"]
+
+
+def quick_typing_channel(api: TelegramApi, typing_after_s: float) -> TelegramInput:
+    return TelegramInput(
+        bot_token=TOKEN,
+        secret_token=SECRET,
+        api_base_url=api.base_url,
+        seen=seen_messages_from_settings(settings.load()),
+        typing_after_s=typing_after_s,
+    )
+
+
+async def test_a_slow_answer_shows_typing_before_it(api: TelegramApi, environment: Path) -> None:
+    channel = quick_typing_channel(api, typing_after_s=0.1)
+    async with serving(channel, SlowRasa(answer_after_s=0.6)) as url, httpx.AsyncClient() as client:
+        assert (await post(client, url, fixture("message_text"))).status_code == 200
+        await channel.background.wait()
+    [typing] = api.calls("sendChatAction")
+    assert typing.params == {"chat_id": "1111111", "action": "typing"}
+    assert chat_methods(api) == ["sendChatAction", "sendMessage"]
+
+
+async def test_typing_never_follows_the_answer(api: TelegramApi, environment: Path) -> None:
+    """The assistant answers at once and works on: no "typing…" after the answer."""
+    channel = quick_typing_channel(api, typing_after_s=0.1)
+    rasa = SlowRasa(answer_after_s=0.0, busy_after_s=0.5)
+    async with serving(channel, rasa) as url, httpx.AsyncClient() as client:
+        assert (await post(client, url, fixture("message_text"))).status_code == 200
+        await channel.background.wait()
+    assert chat_methods(api) == ["sendMessage"]
 
 
 async def test_the_webhook_acknowledges_before_the_assistant_answers(

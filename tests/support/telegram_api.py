@@ -47,12 +47,14 @@ class ApiCall:
         params: Its parameters; JSON-encoded objects decoded, the rest as sent.
         status: The HTTP status it was answered with.
         at: ``time.monotonic()`` when it arrived.
+        client_port: The caller's port: calls on one kept-alive connection share it.
     """
 
     method: str
     params: dict[str, Any]
     status: int
     at: float
+    client_port: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -118,8 +120,10 @@ class TelegramApi:
                     )
                 self._lock.wait(min(left, 0.2))
 
-    def _record(self, method: str, params: dict[str, Any], status: int) -> None:
-        call = ApiCall(method, params, status, time.monotonic())
+    def _record(
+        self, method: str, params: dict[str, Any], status: int, client_port: int | None = None
+    ) -> None:
+        call = ApiCall(method, params, status, time.monotonic(), client_port)
         with self._lock:
             self._calls.append(call)
             self._lock.notify_all()
@@ -198,12 +202,13 @@ def create_app(api: TelegramApi) -> Starlette:
     async def call(request: Request) -> JSONResponse:
         token, method = request.path_params["token"], request.path_params["method"]
         params = await _parameters(request)
+        port = request.client.port if request.client else None
         if token != api.token:
-            api._record(method, params, 401)
+            api._record(method, params, 401, port)
             return _error(401, "Unauthorized")
         retry_after = api._take_failure(method)
         if retry_after is not None:
-            api._record(method, params, 429)
+            api._record(method, params, 429, port)
             return _error(
                 429,
                 f"Too Many Requests: retry after {retry_after}",
@@ -212,9 +217,9 @@ def create_app(api: TelegramApi) -> Starlette:
         try:
             result = api._result(method, params)
         except LookupError:
-            api._record(method, params, 404)
+            api._record(method, params, 404, port)
             return _error(404, "Not Found")
-        api._record(method, params, 200)
+        api._record(method, params, 200, port)
         return JSONResponse({"ok": True, "result": result})
 
     return Starlette(routes=[Route("/bot{token}/{method}", call, methods=["GET", "POST"])])
