@@ -57,9 +57,10 @@ SCRIPT = (
 )
 CONCURRENCY = (1, 16)
 CHANNEL_NAMES = ("REST", "Telegram", "WeChat", "web chat")
-# Rounds per concurrency: 6 x 2 conversations x 5 turns = 60 turns per channel
-# at 1; 2 x 16 x 5 = 160 at 16 (about 9 minutes in all on 2 busy cores).
-ROUNDS = (6, 2)
+# Rounds per concurrency: 12 x 2 conversations x 5 turns = 120 turns per
+# channel at 1 (so p99 is not just the slowest turn); 4 x 16 x 5 = 320 at 16.
+# About 5 minutes in all on a quiet machine.
+ROUNDS = (12, 4)
 # Replies still on their way after the last turn would mean a turn ended early.
 LATE_REPLY_GRACE_S = 2.0
 # Rasa counts as idle once its CPU time has not grown for this long (the

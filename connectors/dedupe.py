@@ -14,6 +14,7 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from bot.settings import Settings
+from connectors.database import create_engine, database_url
 
 # Platforms stop retrying within minutes; a day leaves a wide margin.
 REMEMBER_FOR_S = 24 * 3600
@@ -53,7 +54,7 @@ class SqlSeenMessages:
     )
 
     def __init__(self, url: str) -> None:
-        self._engine = sa.create_engine(url, future=True)
+        self._engine = create_engine(url)
         self._metadata.create_all(self._engine)
 
     async def claim(self, key: str) -> bool:
@@ -78,8 +79,4 @@ def seen_messages_from_settings(settings: Settings) -> SeenMessages:
     """Redis when configured, else the database (``DATABASE_URL`` or SQLite)."""
     if settings.redis_url:
         return RedisSeenMessages(settings.redis_url)
-    url = settings.database_url or f"sqlite:///{settings.var_dir / 'connectors.db'}"
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://") :]
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    return SqlSeenMessages(url)
+    return SqlSeenMessages(database_url(settings))

@@ -25,6 +25,7 @@ from wechatpy.session import SessionStorage
 from wechatpy.session.redisstorage import RedisStorage
 
 from bot.settings import Settings
+from connectors.database import create_engine, database_url
 
 logger = logging.getLogger(__name__)
 
@@ -220,14 +221,6 @@ class WeChatStores:
         return Choices(self.session)
 
 
-def database_url(settings: Settings) -> str:
-    """The database the connectors share: ``DATABASE_URL`` or SQLite in the var dir."""
-    url = settings.database_url or f"sqlite:///{settings.var_dir / 'connectors.db'}"
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://") :]
-    return url
-
-
 def stores_from_settings(settings: Settings) -> WeChatStores:
     """Redis when ``REDIS_URL`` is set, else the database (``DATABASE_URL`` or SQLite)."""
     if settings.redis_url:
@@ -261,8 +254,7 @@ def stores_from_settings(settings: Settings) -> WeChatStores:
             failures=RedisSendFailureLog(client),
             token_lock=redis_lock,
         )
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(database_url(settings), future=True)
+    engine = create_engine(database_url(settings))
     _metadata.create_all(engine)
     # One machine without Redis: a process-wide lock is the best we have.
     lock = threading.Lock()
