@@ -113,9 +113,11 @@ def write_credentials(settings: Settings, environ: dict[str, str]) -> Path:
 
 
 def rasa_command(settings: Settings) -> list[str]:
-    """The ``rasa run`` command line for the current settings."""
+    """The ``rasa run`` command line for the current settings (see :mod:`bot.rasa_main`)."""
     command = [
-        os.path.join(os.path.dirname(sys.executable), "rasa"),
+        sys.executable,
+        "-m",
+        "bot.rasa_main",
         "run",
         "--enable-api",
         "--port",
