@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot import settings as bot_settings
 from bot.errors import RegistryError
 from bot.settings import Settings
 
@@ -80,13 +81,7 @@ class ModelVersion:
 
 def database_url(settings: Settings) -> str:
     """``DATABASE_URL`` in SQLAlchemy's spelling, else the embedded SQLite file."""
-    url = settings.database_url
-    if url is None:
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{settings.var_dir / 'registry.db'}"
-    if url.startswith("postgres://"):
-        return "postgresql://" + url[len("postgres://") :]
-    return url
+    return bot_settings.database_url(settings, "registry.db")
 
 
 class Registry:

@@ -17,14 +17,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from bot.models import current_model_path
-from bot.settings import PROJECT_ROOT, Settings
-
-
-def _sqlalchemy_url(database_url: str) -> str:
-    # Rasa's tracker store speaks SQLAlchemy 1.4, which knows "postgresql".
-    if database_url.startswith("postgres://"):
-        return "postgresql://" + database_url[len("postgres://") :]
-    return database_url
+from bot.settings import PROJECT_ROOT, Settings, sqlalchemy_url
 
 
 def rasa_environment(settings: Settings) -> dict[str, str]:
@@ -35,7 +28,7 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
         ),
     }
     if settings.database_url:
-        url = _sqlalchemy_url(settings.database_url)
+        url = sqlalchemy_url(settings.database_url)
         env |= {
             "TRACKER_STORE_DIALECT": urlsplit(url).scheme.split("+")[0],
             "TRACKER_STORE_URL": url,

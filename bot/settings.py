@@ -131,6 +131,21 @@ def load(*, read_dotenv: bool = True) -> Settings:
     )
 
 
+def sqlalchemy_url(url: str) -> str:
+    """A database URL in SQLAlchemy 1.4's spelling (``postgres://`` is ``postgresql://``)."""
+    if url.startswith("postgres://"):
+        return "postgresql://" + url[len("postgres://") :]
+    return url
+
+
+def database_url(settings: Settings, sqlite_file: str) -> str:
+    """``DATABASE_URL`` for SQLAlchemy, else the SQLite file ``<var dir>/<sqlite_file>``."""
+    if settings.database_url:
+        return sqlalchemy_url(settings.database_url)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{settings.var_dir / sqlite_file}"
+
+
 def service_token(settings: Settings) -> str:
     """The secret shared with the handoff service (``HANDOFF_SERVICE_TOKEN``).
 

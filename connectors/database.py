@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot import settings as bot_settings
 from bot.settings import Settings
 
 # How long a writer waits for another one before SQLite gives up.
@@ -26,13 +27,7 @@ SQLITE_BUSY_TIMEOUT_S = 10.0
 
 def database_url(settings: Settings) -> str:
     """``DATABASE_URL`` in SQLAlchemy's spelling, else SQLite in the var dir."""
-    url = settings.database_url
-    if url is None:
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{settings.var_dir / 'connectors.db'}"
-    if url.startswith("postgres://"):
-        return "postgresql://" + url[len("postgres://") :]
-    return url
+    return bot_settings.database_url(settings, "connectors.db")
 
 
 def create_engine(url: str) -> Engine:
