@@ -15,15 +15,12 @@ check is otherwise the same: the same schema, the same error chosen by
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from jsonschema import ValidationError, validators
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
-
-logger = logging.getLogger(__name__)
 
 _HINT = (
     ". Failed to validate Action server response from API, make sure your response"

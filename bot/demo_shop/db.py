@@ -13,15 +13,9 @@ from sqlalchemy.pool import StaticPool
 
 from bot.demo_shop.models import Base
 from bot.demo_shop.seed import seed
+from bot.settings import sqlalchemy_url
 
 logger = logging.getLogger(__name__)
-
-
-def normalize_url(database_url: str) -> str:
-    """Accepts Heroku-style ``postgres://`` URLs, which SQLAlchemy 1.4 does not know."""
-    if database_url.startswith("postgres://"):
-        return "postgresql://" + database_url[len("postgres://") :]
-    return database_url
 
 
 def make_engine(database_url: str) -> Engine:
@@ -31,7 +25,7 @@ def make_engine(database_url: str) -> Engine:
         database_url: A SQLAlchemy URL, e.g. ``sqlite:///var/demo_shop.db`` or
             ``postgresql://user@host/db``.
     """
-    url = make_url(normalize_url(database_url))
+    url = make_url(sqlalchemy_url(database_url))
     options: dict[str, Any] = {"future": True}
     if url.get_backend_name() == "sqlite":
         # Requests run in a thread pool; SQLite connections may move between threads.
