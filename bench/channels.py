@@ -33,6 +33,7 @@ from typing import Any, Protocol
 import httpx
 import socketio
 
+from connectors import telegram_parse, webchat_parse, wechat
 from connectors.telegram import SECRET_HEADER
 from tests.support.telegram_api import ApiCall, TelegramApi
 from tests.support.wechat_api import SendAttempt, WeChatApi, push, signed_query
@@ -90,6 +91,7 @@ class Conversation(Protocol):
     """One customer's conversation through one channel."""
 
     recipient: str
+    conversation_id: str
     replies: int
 
     async def say(self, text: str, replies: int) -> float:
@@ -134,6 +136,7 @@ class _Counted:
     """Counts the replies a conversation should have received so far."""
 
     recipient = ""
+    conversation_id = ""
     replies = 0
     arrivals: Arrivals | None = None
 
@@ -151,7 +154,7 @@ class RestConversation(_Counted):
     def __init__(self, http: httpx.AsyncClient, url: str) -> None:
         self._http = http
         self._url = url
-        self.recipient = f"bench-{uuid.uuid4().hex[:16]}"
+        self.recipient = self.conversation_id = f"bench-{uuid.uuid4().hex[:16]}"
 
     async def say(self, text: str, replies: int) -> float:
         """POSTs the message; the turn ends with the HTTP response."""
@@ -232,6 +235,7 @@ class _TelegramConversation(_Counted):
         self._channel = channel
         self._chat_id = chat_id
         self.recipient = str(chat_id)
+        self.conversation_id = telegram_parse.conversation_id(chat_id)
         self.arrivals = channel.arrivals
 
     async def say(self, text: str, replies: int) -> float:
@@ -288,6 +292,7 @@ class _WeChatConversation(_Counted):
     def __init__(self, channel: WeChatChannel, openid: str) -> None:
         self._channel = channel
         self.recipient = openid
+        self.conversation_id = wechat.conversation_id(openid)
         self.arrivals = channel.arrivals
 
     async def say(self, text: str, replies: int) -> float:
@@ -332,6 +337,7 @@ class _WebChatConversation(_Counted):
         self._client = client
         self._arrivals = self.arrivals = arrivals
         self.recipient = session_id
+        self.conversation_id = webchat_parse.conversation_id(session_id)
 
     async def say(self, text: str, replies: int) -> float:
         started = time.monotonic()

@@ -10,13 +10,23 @@ in rounds, in a rotating order, so the machine's noise falls on all of them;
 a warm-up round comes first. See :mod:`bench.channels` for what a turn's
 latency is on each channel.
 
+The customer pauses before each next message (``--think``, 0.25 s by
+default), as people read a reply before they type: a connector hands the
+customer each reply as soon as Rasa produces it, while Rasa still finishes
+the turn (predicts that it should listen, saves the tracker), so with no
+pause the next message would wait for that in the conversation's lock, a
+wait no real customer meets. ``--think 0`` plays without the pause. Each
+turn is also split into phases by the timestamps on Rasa's events
+(:mod:`bench.turn_phases`).
+
 Beside the latencies, each channel's turns are charged the CPU time the Rasa
 server process spent on them (user + system, from ``/proc/<pid>/stat``,
 counted from an idle Rasa before each batch until Rasa is idle again after
 it), and their mean latency: a connector that costs Rasa no more CPU per turn
 than REST, yet answers later, is waiting in Rasa's queue, not working.
 
-    .venv/bin/python -m bench.connector_latency [--rounds 10 4] [--channels REST Telegram]
+    .venv/bin/python -m bench.connector_latency [--rounds 12 8] [--think 0.25]
+        [--channels Telegram WeChat]
 """
 
 from __future__ import annotations
@@ -45,6 +55,7 @@ from bench.channels import (
 )
 from bench.stack import benchmark_stack
 from bench.turn_latency import percentile
+from bench.turn_phases import Phases, TimedTurn, conversation_phases, medians
 from tests.support.telegram_api import TelegramApi, running_telegram_api
 from tests.support.wechat_api import WeChatApi, running_wechat_api
 
@@ -58,9 +69,12 @@ SCRIPT = (
 CONCURRENCY = (1, 16)
 CHANNEL_NAMES = ("REST", "Telegram", "WeChat", "web chat")
 # Rounds per concurrency: 12 x 2 conversations x 5 turns = 120 turns per
-# channel at 1 (so p99 is not just the slowest turn); 4 x 16 x 5 = 320 at 16.
-# About 5 minutes in all on a quiet machine.
-ROUNDS = (12, 4)
+# channel at 1 (so p99 is not just the slowest turn); 8 x 16 x 5 = 640 at 16
+# (a round at 16 is a handful of queues, so few rounds would be noisy).
+# About 7 minutes in all on a quiet machine.
+ROUNDS = (12, 8)
+# The customer's pause between a reply and their next message.
+THINK_S = 0.25
 # Replies still on their way after the last turn would mean a turn ended early.
 LATE_REPLY_GRACE_S = 2.0
 # Rasa counts as idle once its CPU time has not grown for this long (the
@@ -80,6 +94,8 @@ class Measured:
     """One channel at one concurrency: every turn's latency and the time spent."""
 
     latencies_s: list[float] = field(default_factory=list)
+    timed: dict[str, list[TimedTurn]] = field(default_factory=dict)
+    phases: list[Phases] = field(default_factory=list)
     busy_s: float = 0.0
     cpu_s: float = 0.0
     cpu_turns: int = 0
@@ -90,6 +106,7 @@ class Measured:
         """n, p50, p99 and mean in ms, turns per second of the channel's own batches,
         and the Rasa server's CPU ms per turn and share of one core during them."""
         ms = [s * 1000 for s in self.latencies_s]
+        phase = medians(self.phases) if self.phases else Phases(*[float("nan")] * 3)
         return {
             "n": len(ms),
             "p50": statistics.median(ms),
@@ -99,6 +116,9 @@ class Measured:
             "cpu_ms": self.cpu_s * 1000 / max(self.cpu_turns, 1),
             "cpu_share": self.cpu_s / self.busy_s,
             "unanswered": self.unanswered,
+            "inbound": phase.inbound_ms,
+            "answer": phase.answer_ms,
+            "delivery": phase.delivery_ms,
             **{f"turn{i}": statistics.median(t) * 1000 for i, t in self.by_turn.items()},
         }
 
@@ -139,15 +159,21 @@ async def _batch(
     concurrency: int,
     into: Measured,
     cpu: RasaCpu | None = None,
+    think_s: float = THINK_S,
 ) -> list[Conversation]:
-    """Plays SCRIPT in ``conversations`` new conversations, ``concurrency`` at a time."""
+    """Plays SCRIPT in ``conversations`` new conversations, ``concurrency`` at a time,
+    each customer pausing ``think_s`` between a reply and their next message."""
     opened = list(await asyncio.gather(*(channel.open() for _ in range(conversations))))
     cpu_before = await cpu.idle() if cpu else 0.0
     gate = asyncio.Semaphore(concurrency)
 
     async def play(conversation: Conversation) -> None:
         async with gate:
+            timed = into.timed.setdefault(conversation.conversation_id, [])
             for turn, (text, replies) in enumerate(zip(SCRIPT, expected, strict=True)):
+                if turn:
+                    await asyncio.sleep(think_s)
+                sent_at = time.time()
                 try:
                     latency_s = await conversation.say(text, replies)
                 except TimeoutError as error:
@@ -158,6 +184,7 @@ async def _batch(
                     return
                 into.latencies_s.append(latency_s)
                 into.by_turn[turn].append(latency_s)
+                timed.append(TimedTurn(sent_at, sent_at + latency_s))
 
     first, unanswered_before = len(into.latencies_s), into.unanswered
     started = time.monotonic()
@@ -192,11 +219,13 @@ async def measure(
     rounds: Sequence[int],
     rasa_pid: int,
     only: Sequence[str] = (),
+    think_s: float = THINK_S,
 ) -> dict[tuple[str, int], dict[str, float]]:
     """Warms up, then plays the rounds; returns the summary per (channel, concurrency).
 
     ``only`` names the channels to measure (all when empty); REST, the
-    baseline, is always measured.
+    baseline, is always measured. ``think_s`` is the customer's pause
+    between a reply and their next message.
     """
     cpu = RasaCpu(rasa_pid)
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=64)) as http:
@@ -213,8 +242,10 @@ async def measure(
         # Warm-up (TensorFlow graphs, the WeChat access token, connection pools):
         # each channel alone, then all four at once, 16 conversations in all.
         for channel in channels:
-            await _batch(channel, expected, 1, 1, Measured())
-        await asyncio.gather(*(_batch(c, expected, 4, 4, Measured()) for c in channels))
+            await _batch(channel, expected, 1, 1, Measured(), think_s=think_s)
+        await asyncio.gather(
+            *(_batch(c, expected, 4, 4, Measured(), think_s=think_s) for c in channels)
+        )
         results: dict[tuple[str, int], Measured] = defaultdict(Measured)
         played: list[tuple[Channel, Conversation]] = []
         for concurrency, count in zip(CONCURRENCY, rounds, strict=True):
@@ -222,14 +253,33 @@ async def measure(
                 for channel in _rotated(channels, round_no):
                     conversations = max(2, concurrency)
                     into = results[channel.name, concurrency]
-                    done = await _batch(channel, expected, conversations, concurrency, into, cpu)
+                    done = await _batch(
+                        channel, expected, conversations, concurrency, into, cpu, think_s
+                    )
                     played += [(channel, c) for c in done]
                 print(f"concurrency {concurrency}: round {round_no + 1}/{count}", file=sys.stderr)
         await asyncio.sleep(LATE_REPLY_GRACE_S)
         wrong = _wrong_reply_counts(played, sum(expected))
+        for measured in results.values():
+            measured.phases = await _phases(http, rasa_url, measured.timed)
     if wrong:
         print(f"WARNING: not {sum(expected)} replies in: {wrong}", file=sys.stderr)
     return {key: measured.summary() for key, measured in results.items()}
+
+
+async def _phases(
+    http: httpx.AsyncClient, rasa_url: str, timed: dict[str, list[TimedTurn]]
+) -> list[Phases]:
+    """Every fully answered conversation's turns, split into phases by its tracker."""
+    gate = asyncio.Semaphore(8)
+
+    async def split(conversation_id: str, turns: list[TimedTurn]) -> list[Phases]:
+        async with gate:
+            return await conversation_phases(http, rasa_url, conversation_id, turns)
+
+    complete = [(c, turns) for c, turns in timed.items() if len(turns) == len(SCRIPT)]
+    split_up = await asyncio.gather(*(split(c, turns) for c, turns in complete))
+    return [phases for conversation in split_up for phases in conversation]
 
 
 def _wrong_reply_counts(played: list[tuple[Channel, Conversation]], expected: int) -> list[str]:
@@ -268,6 +318,21 @@ def table(results: dict[tuple[str, int], dict[str, float]]) -> str:
         "channel's batches, per turn; Rasa busy: that time over the batches' wall time",
         "(100% = one core).",
     ]
+    return "\n".join(lines)
+
+
+def phase_table(results: dict[tuple[str, int], dict[str, float]]) -> str:
+    """Median ms of each phase of a turn (see :mod:`bench.turn_phases`), per channel."""
+    lines = [
+        "| channel | concurrent | inbound (to Rasa's user event) | answer (to the last bot event) "
+        "| delivery (to the customer) |",
+        "|---|---|---|---|---|",
+    ]
+    for (name, concurrency), r in sorted(results.items(), key=lambda kv: kv[0][1]):
+        lines.append(
+            f"| {name} | {concurrency} | {r['inbound']:.1f} | {r['answer']:.1f} "
+            f"| {r['delivery']:.1f} |"
+        )
     return "\n".join(lines)
 
 
@@ -315,6 +380,13 @@ def main() -> None:
         metavar="NAME",
         help='measure only these beside REST (Telegram, WeChat, "web chat")',
     )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=THINK_S,
+        metavar="SECONDS",
+        help=f"the customer's pause before each next message (default {THINK_S})",
+    )
     args = parser.parse_args()
     with (
         running_telegram_api(TELEGRAM_TOKEN) as telegram,
@@ -336,7 +408,9 @@ def main() -> None:
         try:
             pid = rasa.popen.pid
             results = asyncio.run(
-                measure(stack.rasa_url, telegram, wechat, args.rounds, pid, args.channels)
+                measure(
+                    stack.rasa_url, telegram, wechat, args.rounds, pid, args.channels, args.think
+                )
             )
         finally:
             print(f"measured in {time.monotonic() - started:.0f} s", file=sys.stderr)
@@ -347,6 +421,10 @@ def main() -> None:
     print("Median ms per turn of the script:")
     print()
     print(turn_table(results))
+    print()
+    print("Median ms of each phase of a turn (bench.turn_phases):")
+    print()
+    print(phase_table(results))
 
 
 if __name__ == "__main__":

@@ -78,12 +78,17 @@ class Inbound:
     @property
     def conversation_id(self) -> str:
         """The conversation id Rasa knows this chat by."""
-        return f"telegram:{self.chat_id}"
+        return conversation_id(self.chat_id)
 
     @property
     def metadata(self) -> dict[str, Any]:
         """``UserMessage`` metadata; ``language_code`` seeds the ``language`` slot."""
         return {"language_code": self.language_code} if self.language_code else {}
+
+
+def conversation_id(chat_id: int) -> str:
+    """The conversation id Rasa knows a chat by: ``telegram:<chat id>``."""
+    return f"telegram:{chat_id}"
 
 
 def parse_update(payload: Any, bot: Bot | None) -> Inbound | None:
