@@ -21,6 +21,7 @@ leave through the same output as the bot's.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import uuid
@@ -64,6 +65,8 @@ __all__ = [
 REDIS_CHANNEL = "shop-assistant:webchat"
 # A socket.io packet carries one message of at most a few thousand characters.
 MAX_PACKET_BYTES = 64 * 1024
+# How long a reply's sender yields so the socket writers can send it at once.
+FLUSH_PAUSE_S = 0.001
 
 
 class WebChatError(Exception):
@@ -117,6 +120,11 @@ class WebChatOutput(SocketIOOutput):
         # Positional data and a room: the call both AsyncServer.emit and
         # AsyncPubSubManager.emit accept.
         await self.sio.emit(self.bot_message_evt, response, room=socket_id)
+        # The emit only queues the packet for each socket's writer task, and
+        # Rasa goes on with the turn (the next prediction, the tracker's save)
+        # without giving the event loop back: the reply would leave with the
+        # turn's end. A moment's sleep lets the writer put it on the wire now.
+        await asyncio.sleep(FLUSH_PAUSE_S)
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
