@@ -7,17 +7,18 @@ when ``REDIS_URL`` is set, so every replica sees it, else in the database.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Protocol
 
 import sqlalchemy as sa
 
 from bot.settings import Settings
-from connectors.database import create_engine, database_url
+from connectors.database import create_engine, database_url, is_local, run_quick
 
 # Platforms stop retrying within minutes; a day leaves a wide margin.
 REMEMBER_FOR_S = 24 * 3600
+# Ids older than that are deleted by a claim at most this often.
+PRUNE_EVERY_S = 60.0
 
 
 class SeenMessages(Protocol):
@@ -56,17 +57,21 @@ class SqlSeenMessages:
     def __init__(self, url: str) -> None:
         self._engine = create_engine(url)
         self._metadata.create_all(self._engine)
+        self._local = is_local(self._engine)
+        self._pruned_at = 0.0
 
     async def claim(self, key: str) -> bool:
         """Inserts the key; a primary-key clash means it was seen before."""
-        return await asyncio.to_thread(self._claim, key)
+        return await run_quick(self._local, self._claim, key)
 
     def _claim(self, key: str) -> bool:
         now = time.time()
         with self._engine.begin() as connection:
-            connection.execute(
-                self._table.delete().where(self._table.c.seen_at < now - REMEMBER_FOR_S)
-            )
+            if now - self._pruned_at >= PRUNE_EVERY_S:
+                self._pruned_at = now
+                connection.execute(
+                    self._table.delete().where(self._table.c.seen_at < now - REMEMBER_FOR_S)
+                )
             try:
                 with connection.begin_nested():
                     connection.execute(self._table.insert().values(key=key, seen_at=now))

@@ -33,6 +33,7 @@ from wechatpy.crypto import WeChatCrypto
 from bot import settings as bot_settings
 from bot.settings import Settings
 from connectors.background import BackgroundTasks
+from connectors.database import run_quick
 from connectors.dedupe import SeenMessages, seen_messages_from_settings
 from connectors.outbound import (
     Outbound,
@@ -192,7 +193,7 @@ class WeChatOutput(OutputChannel):
             elif button.get("url"):
                 lines.append(f"{title}: {button['url']}")
         if payloads:
-            await asyncio.to_thread(self.stores.choices.remember, openid, payloads)
+            await run_quick(self.stores.local, self.stores.choices.remember, openid, payloads)
         full = "\n".join([text, *lines]) if text else "\n".join(lines)
         for piece in split_text(full):
             result = await self.deliver(openid, {"msgtype": "text", "text": {"content": piece}})
@@ -387,7 +388,8 @@ class WeChatInput(InputChannel):
         if inbound.kind is InboundKind.SUBSCRIBE:
             text = SUBSCRIBE_MESSAGE
         else:
-            text = await asyncio.to_thread(self._chosen, inbound.openid, inbound.text or "")
+            stores = self._output.stores
+            text = await run_quick(stores.local, self._chosen, inbound.openid, inbound.text or "")
         await on_new_message(
             UserMessage(
                 text,

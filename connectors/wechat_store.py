@@ -6,7 +6,8 @@ buttons sent to each customer (so "1" means the same on every replica), and
 the replies WeChat refused (so an agent can see what never arrived). All live
 in Redis when ``REDIS_URL`` is set, else in the project's database, next to
 :mod:`connectors.dedupe`'s table. The stores are synchronous, like wechatpy;
-async code calls them through :func:`asyncio.to_thread`.
+async code calls them through :func:`connectors.database.run_quick` (on
+the event loop for a SQLite file, else in a thread).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from wechatpy.session import SessionStorage
 from wechatpy.session.redisstorage import RedisStorage
 
 from bot.settings import Settings
-from connectors.database import create_engine, database_url
+from connectors.database import create_engine, database_url, is_local
 
 logger = logging.getLogger(__name__)
 
@@ -209,11 +210,14 @@ class WeChatStores:
         session: wechatpy's session storage (access token, button choices).
         failures: The log of refused replies.
         token_lock: Makes fetching the access token exclusive across processes.
+        local: The stores are a file of this machine (SQLite), so a quick
+            call may run on the event loop.
     """
 
     session: SessionStorage
     failures: SendFailureLog
     token_lock: Callable[[], AbstractContextManager[object]]
+    local: bool = False
 
     @property
     def choices(self) -> Choices:
@@ -262,6 +266,7 @@ def stores_from_settings(settings: Settings) -> WeChatStores:
         session=SqlSessionStorage(engine),
         failures=SqlSendFailureLog(engine),
         token_lock=lambda: lock,
+        local=is_local(engine),
     )
 
 
