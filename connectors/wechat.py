@@ -63,6 +63,7 @@ from connectors.wechat_parse import (
     parse_message,
     verify_signature,
 )
+from connectors.wechat_send import CustomServiceSender
 from connectors.wechat_store import SendFailure, WeChatStores, stores_from_settings
 
 logger = logging.getLogger(__name__)
@@ -144,8 +145,8 @@ class WeChatOutput(OutputChannel):
     retried beyond the client's short retries of "system busy".
     """
 
-    def __init__(self, client: SharedTokenClient, stores: WeChatStores) -> None:
-        self._client = client
+    def __init__(self, sender: CustomServiceSender, stores: WeChatStores) -> None:
+        self._sender = sender
         self.stores = stores
 
     @classmethod
@@ -163,7 +164,11 @@ class WeChatOutput(OutputChannel):
             session=stores.session,
             token_lock=stores.token_lock,
         )
-        return cls(client, stores)
+        return cls(CustomServiceSender(client, local_store=stores.local), stores)
+
+    async def close(self) -> None:
+        """Closes the connections to WeChat's API."""
+        await self._sender.close()
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Sends ``text``, in pieces when it is over WeChat's length limit."""
@@ -228,7 +233,7 @@ class WeChatOutput(OutputChannel):
         Returns:
             Whether WeChat accepted it, with its error code if not.
         """
-        result = await asyncio.to_thread(self._client.send_custom, {"touser": openid, **message})
+        result = await self._sender.send({"touser": openid, **message})
         if not result.ok:
             logger.warning(
                 "WeChat refused a message to %s: errcode=%s errmsg=%s",
@@ -308,6 +313,10 @@ class WeChatInput(InputChannel):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """The routes: ``GET /webhook`` (URL check), ``POST /webhook`` (messages)."""
         webhook = Blueprint("wechat_webhook", __name__)
+
+        @webhook.listener("after_server_stop")
+        async def close(_app: Any, _loop: Any) -> None:
+            await self._output.close()
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -1,16 +1,16 @@
-"""Talking to WeChat's API: one shared access token and the customer-service send API.
+"""Talking to WeChat's API: one shared access token, and the rules of sending.
 
-wechatpy's :class:`~wechatpy.WeChatClient` does the HTTP work. Three things
+wechatpy's :class:`~wechatpy.WeChatClient` fetches the token. Two things
 are changed: every URL, the token's included, starts at the configured base
-URL (a proxy, or the stand-in server of the tests); the token lives only in
-the shared session storage, fetched under a lock, so replicas do not
-invalidate each other's; and sends are retried a bounded number of times.
+URL (a proxy, or the stand-in server of the tests); and the token lives only
+in the shared session storage, fetched under a lock, so replicas do not
+invalidate each other's. The messages themselves leave through
+:mod:`connectors.wechat_send`, with the retry rules defined here.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -88,7 +88,6 @@ class SharedTokenClient(WeChatClient):
         session: Shared session storage (Redis or the database).
         token_lock: Makes fetching the token exclusive across processes.
         timeout_s: Timeout of every HTTP request.
-        sleep: How to wait between retries (tests pass a faster one).
     """
 
     def __init__(
@@ -100,7 +99,6 @@ class SharedTokenClient(WeChatClient):
         session: SessionStorage,
         token_lock: Callable[[], AbstractContextManager[object]],
         timeout_s: float = REQUEST_TIMEOUT_S,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(app_id, app_secret, session=session, timeout=timeout_s, auto_retry=False)
         base = api_base_url.rstrip("/")
@@ -109,7 +107,6 @@ class SharedTokenClient(WeChatClient):
         self.API_BASE_URL = f"{base}/cgi-bin/"
         self._token_url = f"{base}/cgi-bin/token"
         self._token_lock = token_lock
-        self._sleep = sleep
         adapter = _TimeoutAdapter(timeout_s)
         self._http.mount("http://", adapter)
         self._http.mount("https://", adapter)
@@ -156,38 +153,6 @@ class SharedTokenClient(WeChatClient):
             self.session.set(self.access_token_key, result["access_token"], ttl)
             return result
 
-    def send_custom(self, payload: dict[str, Any]) -> SendResult:
-        """Posts ``payload`` to ``message/custom/send`` (the customer-service API).
-
-        A rejected token is refreshed once; "system busy" (-1) and network
-        errors are retried :data:`RETRY_DELAYS_S` times; any other refusal,
-        45015 (48-hour window closed) included, is final.
-        """
-        token_refreshed = refresh_token = False
-        retries = iter(RETRY_DELAYS_S)
-        while True:
-            try:
-                if refresh_token:
-                    refresh_token = False
-                    self.fetch_access_token()
-                self.post("message/custom/send", data=dict(payload))
-                return SendResult(ok=True)
-            except WeChatClientException as error:
-                errcode = _errcode(error)
-                errmsg = str(error.errmsg or error)
-                if errcode in TOKEN_ERRORS and not token_refreshed:
-                    token_refreshed = refresh_token = True
-                    continue
-                if errcode not in (None, SYSTEM_BUSY):
-                    return SendResult(ok=False, errcode=errcode, errmsg=errmsg)
-            except requests.RequestException as error:
-                errcode, errmsg = None, f"{type(error).__name__}: {error}"
-            delay = next(retries, None)
-            if delay is None:
-                return SendResult(ok=False, errcode=errcode, errmsg=errmsg)
-            logger.info("WeChat send failed (%s %s); retrying in %s s", errcode, errmsg, delay)
-            self._sleep(delay)
-
 
 def split_text(text: str) -> list[str]:
     """``text`` cut at line ends (inside a line only if need be) into pieces WeChat accepts."""
@@ -206,7 +171,8 @@ def split_text(text: str) -> list[str]:
     return [piece.strip("\n") for piece in pieces if piece.strip()]
 
 
-def _errcode(error: WeChatClientException) -> int | None:
+def errcode_of(error: WeChatClientException) -> int | None:
+    """WeChat's error code in ``error``, None when it carries none (a network error)."""
     try:
         return int(error.errcode) if error.errcode is not None else None
     except (TypeError, ValueError):

@@ -20,6 +20,7 @@ from bot import settings as bot_settings
 from bot.settings import Settings
 from connectors.wechat import WeChatConfig, WeChatOutput
 from connectors.wechat_client import MAX_TEXT_BYTES, SharedTokenClient
+from connectors.wechat_send import CustomServiceSender
 from connectors.wechat_store import REDIS_PREFIX, stores_from_settings
 from tests.support.processes import free_port
 from tests.support.wechat_api import WeChatApi, running_wechat_api
@@ -70,18 +71,24 @@ def settings(
         client.delete(f"{REDIS_PREFIX}:{app_id}_access_token")
 
 
-def _output(api: WeChatApi, settings: Settings, *, base_url: str | None = None) -> WeChatOutput:
-    """An output channel whose client does not wait between retries."""
+async def _no_wait(_seconds: float) -> None:
+    pass
+
+
+def _output(
+    api: WeChatApi, settings: Settings, *, base_url: str | None = None, secret: str = ""
+) -> WeChatOutput:
+    """An output channel whose sender does not wait between retries."""
     stores = stores_from_settings(settings)
     client = SharedTokenClient(
         api.app_id,
-        api.app_secret,
+        secret or api.app_secret,
         api_base_url=base_url or api.url,
         session=stores.session,
         token_lock=stores.token_lock,
-        sleep=lambda _: None,
     )
-    return WeChatOutput(client, stores)
+    sender = CustomServiceSender(client, local_store=stores.local, sleep=_no_wait)
+    return WeChatOutput(sender, stores)
 
 
 def _openid() -> str:
@@ -168,21 +175,13 @@ async def test_unreachable_api_is_retried_then_recorded(api: WeChatApi, settings
     result = await output.deliver(openid, {"msgtype": "text", "text": {"content": "d"}})
     assert not result.ok and result.errcode is None
     [failure] = output.stores.failures.recent(recipient=openid)
+    # wechatpy fetches the token first, through requests.
     assert failure.errcode is None and "ConnectionError" in failure.errmsg
 
 
 async def test_wrong_secret_is_recorded(api: WeChatApi, settings: Settings) -> None:
-    stores = stores_from_settings(settings)
-    client = SharedTokenClient(
-        api.app_id,
-        "wrong",
-        api_base_url=api.url,
-        session=stores.session,
-        token_lock=stores.token_lock,
-        sleep=lambda _: None,
-    )
     openid = _openid()
-    result = await WeChatOutput(client, stores).deliver(
+    result = await _output(api, settings, secret="wrong").deliver(
         openid, {"msgtype": "text", "text": {"content": "e"}}
     )
     assert (result.ok, result.errcode, api.attempts) == (False, 40125, [])
