@@ -26,7 +26,11 @@ it), and their mean latency: a connector that costs Rasa no more CPU per turn
 than REST, yet answers later, is waiting in Rasa's queue, not working.
 
     .venv/bin/python -m bench.connector_latency [--rounds 12 8] [--think 0.25]
-        [--channels Telegram WeChat]
+        [--channels Telegram WeChat] [--handoff]
+
+With ``--handoff`` the handoff service runs too, as deployed, and Rasa's
+event broker delivers every event to it; without it the broker's target is
+absent, and Rasa buffers, retries and finally drops the events.
 """
 
 from __future__ import annotations
@@ -387,11 +391,17 @@ def main() -> None:
         metavar="SECONDS",
         help=f"the customer's pause before each next message (default {THINK_S})",
     )
+    parser.add_argument(
+        "--handoff",
+        action="store_true",
+        help="run the handoff service too, as deployed (it receives Rasa's events)",
+    )
     args = parser.parse_args()
     with (
         running_telegram_api(TELEGRAM_TOKEN) as telegram,
         running_wechat_api(app_id=WECHAT_APP_ID, app_secret=WECHAT_APP_SECRET) as wechat,
         benchmark_stack(
+            handoff=args.handoff,
             TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
             TELEGRAM_SECRET_TOKEN=TELEGRAM_SECRET,
             TELEGRAM_API_BASE_URL=telegram.base_url,

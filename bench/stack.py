@@ -20,8 +20,12 @@ def rss_mib(pid: int) -> float:
 
 
 @contextmanager
-def benchmark_stack(**settings: str) -> Iterator[Stack]:
-    """The stack on the current model, in a temporary folder."""
+def benchmark_stack(*, handoff: bool = False, **settings: str) -> Iterator[Stack]:
+    """The stack on the current model, in a temporary folder; with ``handoff``,
+    the handoff service too (``.venv-handoff``), receiving Rasa's events."""
     ensure_model()
-    with tempfile.TemporaryDirectory() as tmp, running_stack(Path(tmp), **settings) as stack:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_stack(Path(tmp), handoff=handoff, **settings) as stack,
+    ):
         yield stack
