@@ -25,7 +25,7 @@ counted from an idle Rasa before each batch until Rasa is idle again after
 it), and their mean latency: a connector that costs Rasa no more CPU per turn
 than REST, yet answers later, is waiting in Rasa's queue, not working.
 
-    .venv/bin/python -m bench.connector_latency [--rounds 12 8] [--think 0.25]
+    .venv/bin/python -m bench.connector_latency [--rounds 24 8] [--think 0.25]
         [--channels Telegram WeChat] [--handoff]
 
 With ``--handoff`` the handoff service runs too, as deployed, and Rasa's
@@ -72,11 +72,11 @@ SCRIPT = (
 )
 CONCURRENCY = (1, 16)
 CHANNEL_NAMES = ("REST", "Telegram", "WeChat", "web chat")
-# Rounds per concurrency: 12 x 2 conversations x 5 turns = 120 turns per
-# channel at 1 (so p99 is not just the slowest turn); 8 x 16 x 5 = 640 at 16
-# (a round at 16 is a handful of queues, so few rounds would be noisy).
-# About 7 minutes in all on a quiet machine.
-ROUNDS = (12, 8)
+# Rounds per concurrency: 24 x 2 conversations x 5 turns = 240 turns per
+# channel at 1 (p99 is then the third slowest, not the second); 8 x 16 x 5 =
+# 640 at 16 (a round at 16 is a handful of queues, so few rounds would be
+# noisy). About 10 minutes in all on a quiet machine.
+ROUNDS = (24, 8)
 # The customer's pause between a reply and their next message.
 THINK_S = 0.25
 # Replies still on their way after the last turn would mean a turn ended early.
