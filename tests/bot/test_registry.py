@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from bot.errors import RegistryError
 from bot.evaluate import Scores
 from bot.gate import judge, side_by_side
 from bot.registry import Registry
-
-POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from tests.support.postgres import throwaway_database
 
 
 def _scores(accuracy: float, macro_f1: float, greet: float = 0.9) -> Scores:
@@ -45,18 +42,12 @@ def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registr
         url = f"sqlite:///{tmp_path / 'registry.db'}"
         yield Registry(url)
         return
-    name = f"retrain_registry_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    registry = Registry(POSTGRES.rsplit("/", 1)[0] + f"/{name}")
-    try:
-        yield registry
-    finally:
-        registry.close()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE "{name}"'))
-        admin.dispose()
+    with throwaway_database("retrain_registry") as url:
+        registry = Registry(url)
+        try:
+            yield registry
+        finally:
+            registry.close()
 
 
 def _record(registry: Registry, accuracy: float, annotations: str | None = None):

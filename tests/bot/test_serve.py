@@ -20,11 +20,9 @@ from rasa.utils.endpoints import read_endpoint_config
 
 from bot import settings
 from bot.serve import rasa_command, rasa_environment
+from tests.support.postgres import throwaway_database
 
 ROOT = Path(__file__).resolve().parents[2]
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 
@@ -50,17 +48,8 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 
 @pytest.fixture
 def postgres_database() -> Iterator[str]:
-    name = f"rasa_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with throwaway_database("rasa_test") as url:
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _stores() -> tuple[TrackerStore, LockStore]:

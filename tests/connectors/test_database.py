@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +13,7 @@ import sqlalchemy as sa
 
 from connectors.database import create_engine, is_local, run_quick
 from connectors.dedupe import PRUNE_EVERY_S, REMEMBER_FOR_S, SqlSeenMessages
-
-POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from tests.support.postgres import throwaway_database
 
 
 def test_a_sqlite_file_is_in_wal_mode_without_a_flush_per_commit(tmp_path: Path) -> None:
@@ -55,23 +52,8 @@ async def test_claims_from_many_tasks_and_two_stores_succeed_once(tmp_path: Path
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A throw-away database on the local PostgreSQL server."""
-    name = f"connectors_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-                ),
-                {"n": name},
-            )
-            connection.execute(sa.text(f'DROP DATABASE "{name}"'))
-        admin.dispose()
+    with throwaway_database("connectors") as url:
+        yield url
 
 
 async def test_quick_calls_run_on_the_loop_for_a_file_and_in_a_thread_otherwise() -> None:
