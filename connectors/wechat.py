@@ -42,12 +42,7 @@ from connectors.outbound import (
     feed,
     replayed_message,
 )
-from connectors.wechat_client import (
-    DEFAULT_API_BASE_URL,
-    SendResult,
-    SharedTokenClient,
-    split_text,
-)
+from connectors.wechat_client import DEFAULT_API_BASE_URL, SharedTokenClient
 from connectors.wechat_errors import (
     BodyTooLarge,
     ForgedRequest,
@@ -63,7 +58,7 @@ from connectors.wechat_parse import (
     parse_message,
     verify_signature,
 )
-from connectors.wechat_send import CustomServiceSender
+from connectors.wechat_send import CustomServiceSender, SendResult, split_text
 from connectors.wechat_store import SendFailure, WeChatStores, stores_from_settings
 
 logger = logging.getLogger(__name__)

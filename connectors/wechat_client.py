@@ -5,7 +5,7 @@ are changed: every URL, the token's included, starts at the configured base
 URL (a proxy, or the stand-in server of the tests); and the token lives only
 in the shared session storage, fetched under a lock, so replicas do not
 invalidate each other's. The messages themselves leave through
-:mod:`connectors.wechat_send`, with the retry rules defined here.
+:mod:`connectors.wechat_send`, which holds the rules of sending.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -28,29 +27,6 @@ DEFAULT_API_BASE_URL = "https://api.weixin.qq.com"
 REQUEST_TIMEOUT_S = 5.0
 # Stored tokens expire this much before WeChat's expiry, so none is used stale.
 TOKEN_MARGIN_S = 300
-# invalid credential, invalid access_token, access_token expired
-TOKEN_ERRORS = frozenset({40001, 40014, 42001})
-SYSTEM_BUSY = -1
-WINDOW_CLOSED = 45015  # the customer has not written for 48 hours
-# -1 and network errors only; every other refusal is final.
-RETRY_DELAYS_S = (0.5, 1.5)
-# WeChat's limit for a customer-service text is 2048 bytes.
-MAX_TEXT_BYTES = 2000
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """How a send ended.
-
-    Attributes:
-        ok: WeChat accepted the message.
-        errcode: WeChat's error code when it refused; None for network errors.
-        errmsg: WeChat's error message, or the network error.
-    """
-
-    ok: bool
-    errcode: int | None = None
-    errmsg: str = ""
 
 
 class _TimeoutAdapter(HTTPAdapter):
@@ -114,10 +90,12 @@ class SharedTokenClient(WeChatClient):
     @property
     def access_token(self) -> str:
         """The shared token; fetched only when no process has a valid one."""
+        return self.stored_token() or str(self.fetch_access_token()["access_token"])
+
+    def stored_token(self) -> str | None:
+        """The token in the shared storage, if a process stored a valid one."""
         token = self.session.get(self.access_token_key)
-        if token:
-            return str(token)
-        return str(self.fetch_access_token()["access_token"])
+        return str(token) if token else None
 
     def fetch_access_token(self) -> dict[str, Any]:
         """Fetches a new token, unless another process did while we waited for the lock.
@@ -152,23 +130,6 @@ class SharedTokenClient(WeChatClient):
             ttl = max(expires_in - TOKEN_MARGIN_S, 60)
             self.session.set(self.access_token_key, result["access_token"], ttl)
             return result
-
-
-def split_text(text: str) -> list[str]:
-    """``text`` cut at line ends (inside a line only if need be) into pieces WeChat accepts."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line.encode()) > MAX_TEXT_BYTES:
-            cut = len(line.encode()[:MAX_TEXT_BYTES].decode(errors="ignore"))
-            pieces += [current, line[:cut]]
-            current, line = "", line[cut:]
-        if len((current + line).encode()) > MAX_TEXT_BYTES:
-            pieces.append(current)
-            current = ""
-        current += line
-    pieces.append(current)
-    return [piece.strip("\n") for piece in pieces if piece.strip()]
 
 
 def errcode_of(error: WeChatClientException) -> int | None:

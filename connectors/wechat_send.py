@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -27,19 +28,33 @@ import requests
 from wechatpy.exceptions import WeChatClientException
 
 from connectors.database import run_quick
-from connectors.wechat_client import (
-    REQUEST_TIMEOUT_S,
-    RETRY_DELAYS_S,
-    SYSTEM_BUSY,
-    TOKEN_ERRORS,
-    SendResult,
-    SharedTokenClient,
-    errcode_of,
-)
+from connectors.wechat_client import REQUEST_TIMEOUT_S, SharedTokenClient, errcode_of
 
+# invalid credential, invalid access_token, access_token expired
+TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+SYSTEM_BUSY = -1
+# -1 and network errors only; every other refusal is final.
+RETRY_DELAYS_S = (0.5, 1.5)
+# WeChat's limit for a customer-service text is 2048 bytes.
+MAX_TEXT_BYTES = 2000
 # Shorter than any server's idle timeout we know of (uvicorn 5 s).
 IDLE_CONNECTION_S = 4.0
 POOL_SIZE = 64
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """How a send ended.
+
+    Attributes:
+        ok: WeChat accepted the message.
+        errcode: WeChat's error code when it refused; None for network errors.
+        errmsg: WeChat's error message, or the network error.
+    """
+
+    ok: bool
+    errcode: int | None = None
+    errmsg: str = ""
 
 
 class CustomServiceSender:
@@ -106,10 +121,9 @@ class CustomServiceSender:
 
     async def _token(self, *, refresh: bool) -> str:
         if not refresh:
-            key = self._client.access_token_key
-            stored = await run_quick(self._local_store, self._client.session.get, key)
+            stored = await run_quick(self._local_store, self._client.stored_token)
             if stored:
-                return str(stored)
+                return stored
         # Rare: once per two hours, or when WeChat rejected the token.
         fetched = await asyncio.to_thread(self._client.fetch_access_token)
         return str(fetched["access_token"])
@@ -133,3 +147,20 @@ class CustomServiceSender:
             raise ValueError(f"unexpected answer: {answer!r}")
         errcode = int(answer.get("errcode") or 0)
         return errcode, str(answer.get("errmsg") or "")
+
+
+def split_text(text: str) -> list[str]:
+    """``text`` cut at line ends (inside a line only if need be) into pieces WeChat accepts."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line.encode()) > MAX_TEXT_BYTES:
+            cut = len(line.encode()[:MAX_TEXT_BYTES].decode(errors="ignore"))
+            pieces += [current, line[:cut]]
+            current, line = "", line[cut:]
+        if len((current + line).encode()) > MAX_TEXT_BYTES:
+            pieces.append(current)
+            current = ""
+        current += line
+    pieces.append(current)
+    return [piece.strip("\n") for piece in pieces if piece.strip()]

@@ -19,8 +19,8 @@ import redis
 from bot import settings as bot_settings
 from bot.settings import Settings
 from connectors.wechat import WeChatConfig, WeChatOutput
-from connectors.wechat_client import MAX_TEXT_BYTES, SharedTokenClient
-from connectors.wechat_send import CustomServiceSender
+from connectors.wechat_client import SharedTokenClient
+from connectors.wechat_send import MAX_TEXT_BYTES, CustomServiceSender
 from connectors.wechat_store import REDIS_PREFIX, stores_from_settings
 from tests.support.processes import free_port
 from tests.support.wechat_api import WeChatApi, running_wechat_api
