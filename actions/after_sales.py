@@ -5,8 +5,8 @@ from __future__ import annotations
 from rasa_sdk.events import EventType, SlotSet
 
 from actions.context import AFTER_SALES_TASKS, TaskContext
-from actions.labels import CASE_STATUS, CASE_TYPE, say
 from actions.shop_client import Conflict, Json, NotFound
+from actions.wording import CASE_STATUS, CASE_TYPE, say
 
 _CASES_SHOWN = 3
 CASE_OPENED_SLOT = "case_opened"

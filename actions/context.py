@@ -8,8 +8,8 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.labels import ORDER_STATUS, say
 from actions.shop_client import Json, ShopClient
+from actions.wording import ORDER_STATUS, say
 
 # Orders whose address can change and that can still be cancelled.
 EDITABLE_STATUSES = frozenset({"pending_payment", "paid"})

@@ -23,9 +23,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff_client import HandoffClient, HandoffError, QueueTicket
 from actions.handoff_context import handoff_context
-from actions.labels import EN, SUGGESTION, ZH_HANT, say
 from actions.shop_client import ShopClient, ShopError
+from actions.wording import SUGGESTION, say
 from bot import settings as bot_settings
+from bot.common.languages import EN, ZH_HANT
 from bot.sensitive import detect_sensitive_topic
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,8 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from actions.labels import DEFAULT_LANGUAGE, EN, HANDOFF_REASON, INTENT, ZH_HANT, say
+from actions.wording import HANDOFF_REASON, INTENT, say
+from bot.common.languages import DEFAULT_LANGUAGE, EN, ZH_HANT
 
 TRANSCRIPT_TURNS = 50
 RECENT_INTENTS = 10

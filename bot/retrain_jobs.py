@@ -43,8 +43,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings as bot_settings
+from bot.common.service_token import token_matches
 from bot.settings import PROJECT_ROOT
-from connectors.outbound import token_matches
 
 logger = logging.getLogger(__name__)
 

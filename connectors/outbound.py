@@ -18,7 +18,6 @@ handed to Rasa as a new customer message on that channel, in the background
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -32,6 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings as bot_settings
+from bot.common.service_token import token_matches
 
 logger = logging.getLogger(__name__)
 
@@ -87,14 +87,6 @@ class Outbound:
     text: str | None = None
     buttons: list[dict[str, str]] = field(default_factory=list)
     replay_text: str | None = None
-
-
-def token_matches(header: str | None, token: str) -> bool:
-    """Whether ``Authorization: Bearer <token>`` was presented, compared in constant time."""
-    scheme, _, presented = (header or "").partition(" ")
-    if scheme.lower() != "bearer" or not presented:
-        return False
-    return hmac.compare_digest(presented.strip().encode(), token.encode())
 
 
 def _text(body: dict[str, Any], name: str) -> str | None:

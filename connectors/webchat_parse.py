@@ -15,8 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from actions.labels import EN, ZH_HANS, ZH_HANT
-from actions.language import language_hint
+from bot.common.languages import EN, ZH_HANS, ZH_HANT, language_hint
 
 # Session ids are bearer secrets (whoever knows one joins the conversation):
 # the server makes them from 128 random bits; a client may bring back one it

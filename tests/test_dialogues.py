@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from actions.language import detect_language
+from bot.common.languages import detect_language
 from tests.support.handoff_client import HandoffClient, customer_texts
 from tests.support.stories import compare, load_stories, play
 

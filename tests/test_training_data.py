@@ -14,8 +14,8 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
-from actions.language import detect_language
 from actions.order_ids import ORDER_ID
+from bot.common.languages import detect_language
 
 ROOT = Path(__file__).resolve().parents[1]
 # spec/intents.md, the contract: exactly these intents and retrieval intents.
@@ -100,9 +100,7 @@ def test_rasa_validates_the_data(tmp_path: Path) -> None:
     warnings = re.findall(r"UserWarning: (.*)", output)
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     form_questions = {
-        f"utter_ask_{slot}"
-        for form in domain["forms"].values()
-        for slot in form["required_slots"]
+        f"utter_ask_{slot}" for form in domain["forms"].values() for slot in form["required_slots"]
     }
     actions_code = "\n".join(p.read_text() for p in (ROOT / "actions").glob("*.py"))
     unexplained = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.common.service_token import token_matches
 from bot.demo_shop.db import make_engine, make_sessions, prepare
 from bot.demo_shop.errors import BadRequest, Conflict, DemoShopError, NotFound
 from bot.demo_shop.routes import ROUTES
@@ -47,7 +47,7 @@ class _BearerAuth:
 
     def __init__(self, app: ASGIApp, *, token: str, open_paths: frozenset[str]) -> None:
         self._app = app
-        self._token = token.encode()
+        self._token = token
         self._open_paths = open_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -60,11 +60,7 @@ class _BearerAuth:
         await response(scope, receive, send)
 
     def _authorized(self, scope: Scope) -> bool:
-        scheme, _, credentials = Headers(scope=scope).get("authorization", "").partition(" ")
-        # Constant-time comparison, so the token cannot be guessed byte by byte.
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            credentials.strip().encode(), self._token
-        )
+        return token_matches(Headers(scope=scope).get("authorization"), self._token)
 
 
 class _BodyLimit:

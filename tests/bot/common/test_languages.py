@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.language import detect_language, language_hint
+from bot.common.languages import detect_language, language_hint
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,7 @@ suggestion buttons.
 
 from __future__ import annotations
 
-ZH_HANS = "zh-Hans"
-ZH_HANT = "zh-Hant"
-EN = "en"
-LANGUAGES = (ZH_HANS, ZH_HANT, EN)
-DEFAULT_LANGUAGE = ZH_HANS
+from bot.common.languages import DEFAULT_LANGUAGE, EN, ZH_HANS, ZH_HANT
 
 Label = dict[str, str]
 
