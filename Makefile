@@ -20,7 +20,7 @@ help:
 	@echo "make run    install, train if the data changed, start the whole stack"
 	@echo "make test   install, train if needed, run every test"
 	@echo "make eval   score the model on the held-out split"
-	@echo "make lint   ruff and mypy"
+	@echo "make lint   ruff, ruff format --check and mypy (run by CI before the tests)"
 
 $(STAMP): requirements.lock requirements-model.lock
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (Rasa 3.6); install it or set PYTHON310=/path/to/python3.10"; exit 1; }
@@ -68,10 +68,13 @@ bench-connectors: model
 bench-nlu: install
 	$(PY) -m bench.public_nlu $(SETS)
 
+# Run by CI before the tests: lint, format and types, in both environments.
 lint: install $(HANDOFF_STAMP)
 	$(VENV)/bin/ruff check bot actions connectors tests bench
+	$(VENV)/bin/ruff format --check bot actions connectors tests bench
 	$(VENV)/bin/mypy bot actions connectors
 	$(HANDOFF_VENV)/bin/ruff check --config handoff/pyproject.toml handoff tests/handoff
+	$(HANDOFF_VENV)/bin/ruff format --check --config handoff/pyproject.toml handoff tests/handoff
 	$(HANDOFF_VENV)/bin/mypy --config-file handoff/pyproject.toml handoff
 
 lock: install
