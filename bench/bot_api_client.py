@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from telegram import Bot
 from telegram.request import BaseRequest, HTTPXRequest
 
-from connectors.telegram_http import AiohttpRequest
+from connectors.telegram.http import AiohttpRequest
 from tests.support.telegram_api import ApiCall, running_telegram_api
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -88,7 +88,7 @@ async def measure(
     """Alternating rounds of both clients; the numbers per client."""
     clients: dict[str, Callable[[], BaseRequest]] = {
         "httpx (python-telegram-bot's default)": lambda: HTTPXRequest(connection_pool_size=256),
-        "aiohttp (connectors.telegram_http)": AiohttpRequest,
+        "aiohttp (connectors.telegram.http)": AiohttpRequest,
     }
     results = {name: Measured() for name in clients}
     for round_no in range(rounds):

@@ -33,8 +33,10 @@ from typing import Any, Protocol
 import httpx
 import socketio
 
-from connectors import telegram_parse, webchat_parse, wechat
-from connectors.telegram import SECRET_HEADER
+from connectors.telegram import parse as telegram_parse
+from connectors.telegram.channel import SECRET_HEADER
+from connectors.webchat import parse as webchat_parse
+from connectors.wechat import parse as wechat_parse
 from tests.support.telegram_api import ApiCall, TelegramApi
 from tests.support.wechat_api import SendAttempt, WeChatApi, push, signed_query
 
@@ -292,7 +294,7 @@ class _WeChatConversation(_Counted):
     def __init__(self, channel: WeChatChannel, openid: str) -> None:
         self._channel = channel
         self.recipient = openid
-        self.conversation_id = wechat.conversation_id(openid)
+        self.conversation_id = wechat_parse.conversation_id(openid)
         self.arrivals = channel.arrivals
 
     async def say(self, text: str, replies: int) -> float:

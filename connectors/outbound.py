@@ -2,7 +2,7 @@
 
 Agents' replies (and the CSAT prompt) leave through the same output channel
 as the bot's replies (principle 3), so every connector mounts this route on
-its own blueprint with :func:`add_outbound_route`. The request carries the
+its own blueprint through a subclass of :class:`OutboundService`. The request carries the
 shared service token (``Authorization: Bearer <HANDOFF_SERVICE_TOKEN>``,
 compared in constant time, else 403), a body of at most 64 KiB (else 413)
 and either a message or a customer message to process again (else 400)::
@@ -14,10 +14,15 @@ A message is sent before the answer: 200 ``{"sent": true}``, or 502
 ``{"sent": false, "error": "..."}`` when the platform refused it. A replay is
 handed to Rasa as a new customer message on that channel, in the background
 (as the platforms' webhooks do): 200 ``{"sent": true, "replayed": true}``.
+
+:class:`OutboundService` holds these steps once, as Chatwoot's
+``Base::SendOnChannelService`` does; a platform's subclass implements only
+:meth:`OutboundService.send_reply`, its own send call.
 """
 
 from __future__ import annotations
 
+import abc
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -26,12 +31,15 @@ from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
-from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings as bot_settings
 from bot.common.service_token import token_matches
+from connectors.background import BackgroundTasks
+from connectors.body import read_body
+from connectors.errors import ConnectorError, Forbidden, MalformedRequest, RequestRefused
+from connectors.routes import as_route
 
 logger = logging.getLogger(__name__)
 
@@ -43,32 +51,14 @@ MAX_BUTTONS = 20
 # it from the customer's original (which it already stored).
 REPLAY_METADATA = {"handoff": {"replay": True}}
 
-
-class OutboundError(Exception):
-    """A refused outbound request; ``status`` is the HTTP answer."""
-
-    status = 400
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
-class Forbidden(OutboundError):
-    """The service token is missing or wrong."""
-
-    status = 403
+class MalformedOutbound(MalformedRequest):
+    """The body is not a valid outbound request, or names no such recipient."""
 
 
-class MalformedOutbound(OutboundError):
-    """The body is not a valid outbound request."""
-
-    status = 400
-
-
-class OutboundTooLarge(OutboundError):
-    """The body is over :data:`MAX_OUTBOUND_BYTES`."""
-
-    status = 413
-
-
-class SendRefused(Exception):
+class SendRefused(ConnectorError):
     """The platform refused the message (the route answers 502 with the reason)."""
 
 
@@ -146,39 +136,6 @@ def parse_outbound(raw: bytes, *, channel: str) -> Outbound:
     return Outbound(recipient, text=text, buttons=buttons, replay_text=replay_text)
 
 
-async def read_limited_body(request: Request, limit: int = MAX_OUTBOUND_BYTES) -> bytes:
-    """The request body, reading no further than ``limit`` bytes.
-
-    Raises:
-        OutboundTooLarge: The body is (or declares to be) over the limit.
-    """
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise OutboundTooLarge(f"Content-Length {declared}")
-    stream = getattr(request, "stream", None)
-    if request.body or stream is None:  # a route that read the body already
-        body = bytes(request.body or b"")
-        if len(body) > limit:
-            raise OutboundTooLarge(f"body over {limit} bytes")
-        return body
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        while (chunk := await stream.read()) is not None:
-            size += len(chunk)
-            if size > limit:
-                raise OutboundTooLarge(f"body over {limit} bytes")
-            chunks.append(chunk)
-    except PayloadTooLarge as error:
-        raise OutboundTooLarge(str(error)) from error
-    return b"".join(chunks)
-
-
-Send = Callable[[Outbound], Awaitable[None]]
-Replay = Callable[[Outbound], None]
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-
-
 def replayed_message(message: Outbound, output: OutputChannel, channel: str) -> UserMessage:
     """The replayed customer message, as the channel's webhook would have built it."""
     return UserMessage(
@@ -195,43 +152,88 @@ async def feed(on_new_message: OnNewMessage, message: UserMessage) -> None:
     await on_new_message(message)
 
 
-def add_outbound_route(
-    blueprint: Blueprint, *, channel: str, send: Send, replay: Replay, token: str | None = None
-) -> None:
-    """Mounts ``POST /outbound`` on a connector's blueprint.
+class OutboundService(abc.ABC):
+    """``POST /outbound`` of one connector: the shared steps, and a platform's send.
+
+    The steps every platform shares live here once: the service token, the
+    size limit, parsing, replaying a customer message through Rasa, and the
+    answer (200, or 400/403/413, or 502 with the platform's reason). A
+    platform's subclass implements only :meth:`send_reply`.
 
     Args:
-        blueprint: The connector's blueprint (mounted at ``/webhooks/<channel>``).
         channel: The connector's name; recipients must be ``<channel>:<id>``.
-        send: Sends a message through the connector's output channel; raises
-            :class:`SendRefused` when the platform refuses it.
-        replay: Starts processing ``replay_text`` as a new customer message
-            (in the background) through the connector's ``on_new_message``.
+        output: The connector's output channel; a replayed message is
+            answered through it.
+        background: Where replays run after the request is answered.
+        on_new_message: Rasa's handler of a customer message.
         token: The service token; by default from the settings, read now so
             that a missing production token stops the server at start-up.
     """
-    expected = token or bot_settings.service_token(bot_settings.load())
 
-    async def outbound(request: Request) -> HTTPResponse:
+    def __init__(
+        self,
+        *,
+        channel: str,
+        output: OutputChannel,
+        background: BackgroundTasks,
+        on_new_message: OnNewMessage,
+        token: str | None = None,
+    ) -> None:
+        self.channel = channel
+        self.output = output
+        self._background = background
+        self._on_new_message = on_new_message
+        self._token = token or bot_settings.service_token(bot_settings.load())
+
+    @abc.abstractmethod
+    async def send_reply(self, message: Outbound) -> None:
+        """Sends ``message.text`` (with its buttons) through the platform.
+
+        Raises:
+            MalformedOutbound: The recipient is not one of the platform's (400).
+            SendRefused: The platform refused the message (502).
+        """
+
+    def mount(self, blueprint: Blueprint) -> None:
+        """Mounts ``POST /outbound`` on the connector's blueprint (``/webhooks/<channel>``)."""
+
+        blueprint.add_route(
+            as_route(self.handle),
+            OUTBOUND_PATH,
+            methods=["POST"],
+            stream=True,
+            name=f"{self.channel}_outbound",
+        )
+
+    async def handle(self, request: Request) -> HTTPResponse:
+        """Answers one outbound request (the route's handler)."""
         try:
-            if not token_matches(request.headers.get("authorization"), expected):
+            if not token_matches(request.headers.get("authorization"), self._token):
                 raise Forbidden("wrong or missing service token")
-            message = parse_outbound(await read_limited_body(request), channel=channel)
-        except OutboundError as error:
-            logger.warning("%s outbound request refused (%s): %s", channel, error.status, error)
+            body = await read_body(request, MAX_OUTBOUND_BYTES)
+            message = parse_outbound(body, channel=self.channel)
+        except RequestRefused as error:
+            logger.warning(
+                "%s outbound request refused (%s): %s", self.channel, error.status, error
+            )
             return response.json({"sent": False, "error": str(error)}, status=error.status)
         if message.replay_text is not None:
-            replay(message)
+            self.replay(message)
             return response.json({"sent": True, "replayed": True})
         try:
-            await send(message)
+            await self.send_reply(message)
         except MalformedOutbound as error:
             return response.json({"sent": False, "error": str(error)}, status=400)
         except SendRefused as error:
-            logger.warning("%s refused a message to %s: %s", channel, message.recipient_id, error)
+            logger.warning(
+                "%s refused a message to %s: %s", self.channel, message.recipient_id, error
+            )
             return response.json({"sent": False, "error": str(error)}, status=502)
         return response.json({"sent": True})
 
-    blueprint.add_route(
-        outbound, OUTBOUND_PATH, methods=["POST"], stream=True, name=f"{channel}_outbound"
-    )
+    def replay(self, message: Outbound) -> None:
+        """Processes ``message.replay_text`` as a new customer message, in the background."""
+        self._background.start(
+            feed(self._on_new_message, replayed_message(message, self.output, self.channel)),
+            name=f"{self.channel}-replay-{message.recipient_id}",
+        )

@@ -202,7 +202,7 @@ ECHO_SERVER = """
 import sys
 from sanic import Sanic
 from connectors.dedupe import SqlSeenMessages
-from connectors.webchat import WebChatInput
+from connectors.webchat.channel import WebChatInput
 
 port, seen_db = int(sys.argv[1]), sys.argv[2]
 channel = WebChatInput(seen_messages=SqlSeenMessages(f"sqlite:///{seen_db}"))

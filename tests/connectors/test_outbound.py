@@ -21,10 +21,13 @@ from sanic import Sanic
 
 from connectors.dedupe import SqlSeenMessages
 from connectors.outbound import MAX_OUTBOUND_BYTES
-from connectors.telegram import TelegramInput, TelegramOutput
-from connectors.webchat import WebChatInput, WebChatOutput
-from connectors.wechat import WeChatInput, WeChatOutput
-from tests.connectors.test_webchat import Client
+from connectors.telegram.channel import TelegramInput
+from connectors.telegram.output import TelegramOutput
+from connectors.webchat.channel import WebChatInput
+from connectors.webchat.output import WebChatOutput
+from connectors.wechat.channel import WeChatInput
+from connectors.wechat.output import WeChatOutput
+from tests.connectors.webchat.test_webchat_channel import Client
 from tests.support.processes import free_port
 from tests.support.telegram_api import TelegramApi, running_telegram_api
 from tests.support.wechat_api import WeChatApi, running_wechat_api
