@@ -41,6 +41,7 @@ from handoff.ratelimit import LoginLimiter, MemoryLoginLimiter, RedisLoginLimite
 from handoff.security import Signer
 from handoff.services.agents import bootstrap_admin
 from handoff.services.conversations import ConversationService
+from handoff.services.metrics import rollup
 from handoff.settings import Settings
 from handoff.shop_client import ShopClient
 
@@ -89,6 +90,7 @@ async def _sweep_forever(services: Services) -> None:
 
 def create_app(settings: Settings) -> FastAPI:
     """The app for ``settings`` (already loaded with ``load_settings``; schema migrated)."""
+    rollup.register()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
