@@ -39,7 +39,7 @@ from handoff.events import EventBus, LiveHub
 from handoff.rasa_client import RasaClient
 from handoff.ratelimit import LoginLimiter, MemoryLoginLimiter, RedisLoginLimiter
 from handoff.security import Signer
-from handoff.services.agents import bootstrap_admin
+from handoff.services.accounts import bootstrap_admin
 from handoff.services.conversations import ConversationService
 from handoff.services.metrics import rollup
 from handoff.settings import Settings

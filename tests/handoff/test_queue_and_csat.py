@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from handoff.models import Agent
-from handoff.services import assignment, csat
-from handoff.services.queue import business_hours_state
+from handoff.services import assignment
+from handoff.services import csat_wording as csat
+from handoff.services.wait_estimate import business_hours_state
 from handoff.settings import load_settings
 
 
