@@ -129,9 +129,14 @@ def create_app(settings: Settings) -> FastAPI:
         )
         slack = None
         if settings.slack_enabled:
-            from handoff.slack import SlackBridge
+            from handoff.services.slack_bridge import SlackBridge
 
-            slack = SlackBridge.from_settings(settings, services)
+            slack = SlackBridge.from_settings(
+                settings,
+                sessions=services.sessions,
+                conversations=services.conversations,
+                redis=services.redis,
+            )
             bus.listen(slack.on_event)
         app.state.services = services
         app.state.slack = slack
@@ -189,7 +194,7 @@ def create_app(settings: Settings) -> FastAPI:
     ):
         app.include_router(router)
     if settings.slack_enabled:
-        from handoff.slack import router as slack_router
+        from handoff.api.routes.slack import router as slack_router
 
         app.include_router(slack_router)
     pages.STATIC_DIR.mkdir(parents=True, exist_ok=True)
