@@ -20,6 +20,7 @@ from handoff.models import (
 )
 from handoff.services import assignment
 from handoff.services.annotations import collect as trainer_queue
+from handoff.services.annotations.reasons import Reason
 from handoff.services.conversations.assign import AutoAssign
 from handoff.services.conversations.store import (
     ACTIVE,
@@ -85,7 +86,7 @@ class HandOff:
                 conversation.last_activity_at = now
                 await session.flush()
                 await _store_transcript(session, conversation, request.transcript)
-                if is_new and conversation.reason == trainer_queue.Reason.REPEATED_MISUNDERSTANDING:
+                if is_new and conversation.reason == Reason.REPEATED_MISUNDERSTANDING:
                     await trainer_queue.on_repeated_misunderstanding(session, cid, request.intents)
             await self._store.emit(events.HANDED_OFF if is_new else events.UPDATED, cid)
         await self._auto_assign.perform()
