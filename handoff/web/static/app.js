@@ -4,8 +4,10 @@
  */
 
 import { ApiError, api, rememberCsrf, setUnauthorizedHandler } from "./api.js";
+import { problem, report } from "./errors.js";
 import { label, language, onLanguageChange, setLanguage, t, translatePage } from "./i18n.js";
 import { LiveConnection } from "./live.js";
+import { cannedResponses, intentNames } from "./lookups.js";
 import { askPermission, chime, notify, unlockOnGesture } from "./notify.js";
 import { setupAlerts } from "./views/alerts.js";
 import { setupComposer } from "./views/composer.js";
@@ -32,22 +34,9 @@ const state = {
   selectedId: null,
   detail: null,
   flags: new Map(), // message id → intent, flagged in this session
-  cache: {},
 };
 
-// --- errors ---------------------------------------------------------------------------
-
-function problem(error) {
-  if (error instanceof ApiError) {
-    return error.status === 0 ? t("errorNetwork") : t("errorStatus", { status: error.status, detail: error.detail });
-  }
-  return String(error);
-}
-
-function report(error) {
-  if (error instanceof ApiError && error.status === 401) return; // on the way to /login
-  toast(problem(error), "error");
-}
+// --- signing in again -----------------------------------------------------------------
 
 function signInAgain() {
   rememberCsrf(null);
@@ -207,26 +196,6 @@ async function act(run, done) {
   }
 }
 
-async function cached(key, load, pick) {
-  if (!state.cache[key]) {
-    state.cache[key] = load().then(pick, (error) => {
-      delete state.cache[key];
-      throw error;
-    });
-  }
-  return state.cache[key];
-}
-
-const intentNames = () =>
-  cached("intents", api.intents, (answer) =>
-    (Array.isArray(answer) ? answer : answer.intents || []).map((i) => (typeof i === "string" ? i : i.name)));
-
-const cannedResponses = () =>
-  cached("canned", api.cannedResponses, (answer) => answer.canned_responses || []).catch((error) => {
-    report(error);
-    throw error;
-  });
-
 async function flagTurn(message) {
   let intents;
   try {
@@ -359,7 +328,11 @@ async function start() {
   unlockOnGesture();
   composer = setupComposer({
     onSend: send,
-    loadCanned: cannedResponses,
+    loadCanned: () =>
+      cannedResponses().catch((error) => {
+        report(error);
+        throw error;
+      }),
     conversationLanguage: () => (state.detail && state.detail.language) || "",
   });
   wireControls();
