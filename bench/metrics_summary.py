@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff import db
 from handoff.models import Conversation, Message, MessageCount, bucket_of
 from handoff.services import metrics
-from handoff.services.metrics import stamps
+from handoff.services.metrics import rollup, stamps
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATABASE = "handoff_bench_metrics"
@@ -125,6 +125,7 @@ async def check_stamps(url: str, sample: int) -> int:
     The stamps must equal the migration's; the rollup must grow by exactly the
     replayed messages. Raises on any difference; returns how many turns were compared.
     """
+    rollup.register()
     engine = db.create_engine(url)
     sessions = db.sessionmaker(engine)
     shuffle = random.Random(6)

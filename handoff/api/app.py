@@ -39,8 +39,9 @@ from handoff.events import EventBus, LiveHub
 from handoff.rasa_client import RasaClient
 from handoff.ratelimit import LoginLimiter, MemoryLoginLimiter, RedisLoginLimiter
 from handoff.security import Signer
-from handoff.services.agents import bootstrap_admin
+from handoff.services.accounts import bootstrap_admin
 from handoff.services.conversations import ConversationService
+from handoff.services.metrics import rollup
 from handoff.settings import Settings
 from handoff.shop_client import ShopClient
 
@@ -89,6 +90,7 @@ async def _sweep_forever(services: Services) -> None:
 
 def create_app(settings: Settings) -> FastAPI:
     """The app for ``settings`` (already loaded with ``load_settings``; schema migrated)."""
+    rollup.register()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -127,9 +129,14 @@ def create_app(settings: Settings) -> FastAPI:
         )
         slack = None
         if settings.slack_enabled:
-            from handoff.slack import SlackBridge
+            from handoff.services.slack_bridge import SlackBridge
 
-            slack = SlackBridge.from_settings(settings, services)
+            slack = SlackBridge.from_settings(
+                settings,
+                sessions=services.sessions,
+                conversations=services.conversations,
+                redis=services.redis,
+            )
             bus.listen(slack.on_event)
         app.state.services = services
         app.state.slack = slack
@@ -187,7 +194,7 @@ def create_app(settings: Settings) -> FastAPI:
     ):
         app.include_router(router)
     if settings.slack_enabled:
-        from handoff.slack import router as slack_router
+        from handoff.api.routes.slack import router as slack_router
 
         app.include_router(slack_router)
     pages.STATIC_DIR.mkdir(parents=True, exist_ok=True)

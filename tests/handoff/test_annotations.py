@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from handoff.services.annotations.collect import Reason, read_ranking
 from handoff.services.annotations.normalize import normalize, similar
+from handoff.services.annotations.reasons import Reason, read_ranking
 from tests.handoff.fake_rasa import FakeRasa
 from tests.handoff.helpers import bot_event, handoff_body, service_headers
 

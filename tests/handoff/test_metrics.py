@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from handoff import models
+from handoff.models import base as models_base
 from handoff.services.metrics import counts
 from tests.handoff.helpers import bot_event, handoff_body, service_headers, user_event
 
@@ -44,7 +44,7 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    """Pins ``handoff.models.utcnow`` (every service timestamp and column default uses it)."""
+    """Pins ``handoff.models.base.utcnow`` (every service timestamp and column default uses it)."""
     pinned = Clock(datetime.now(UTC))
 
     class PinnedDatetime(datetime):
@@ -52,7 +52,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
         def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
             return pinned.now.astimezone(tz) if tz else pinned.now.replace(tzinfo=None)
 
-    monkeypatch.setattr(models, "datetime", PinnedDatetime)
+    monkeypatch.setattr(models_base, "datetime", PinnedDatetime)
     yield pinned
 
 

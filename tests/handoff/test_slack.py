@@ -313,7 +313,7 @@ def test_a_long_wait_is_posted_to_the_channel_once(
 
 
 def test_a_fallback_jump_reads_as_a_sentence() -> None:
-    from handoff.slack import alert_text
+    from handoff.services.slack_bridge import alert_text
 
     text = alert_text({"kind": "fallback_jump", "rate": 0.8333, "baseline": 0.1667})
     assert text == (

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from handoff.api.deps import Admin, CurrentAgent, SessionDep
 from handoff.api.schemas import NewAgent
 from handoff.models import Agent
-from handoff.services.agents import create_agent
+from handoff.services.accounts import create_agent
 from handoff.services.assignment import open_load
 from handoff.services.views import agent_json
 

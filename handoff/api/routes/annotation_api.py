@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, model_validator
 from handoff.api.deps import ServiceCaller, ServicesDep, SessionDep, current_agent, require_roles
 from handoff.models import Agent, AnnotationStatus, Role
 from handoff.security import same_secret
-from handoff.services.annotations import collect, queue
+from handoff.services.annotations import collect, labelling, review_queue, training_export
 
 router = APIRouter(prefix="/api/annotations", tags=["annotation"])
 internal_router = APIRouter(prefix="/api/internal", tags=["internal"])
@@ -82,7 +82,9 @@ async def list_annotations(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
     """Groups of the queue, most frequent first, with counts per reason."""
-    return await queue.list_groups(session, status=_status(status_), reason=reason, limit=limit)
+    return await review_queue.list_groups(
+        session, status=_status(status_), reason=reason, limit=limit
+    )
 
 
 @router.get("/history")
@@ -90,7 +92,7 @@ async def history(
     _trainer: Trainer, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> dict[str, Any]:
     """Label and ignore actions, newest first, undone ones marked."""
-    return {"history": await queue.history(session, limit=limit)}
+    return {"history": await labelling.history(session, limit=limit)}
 
 
 async def trainer_or_service(
@@ -110,13 +112,13 @@ async def trainer_or_service(
 @router.get("/export", dependencies=[Depends(trainer_or_service)])
 async def export(session: SessionDep) -> dict[str, Any]:
     """Labelled examples, deduplicated, each with its source."""
-    return {"examples": await queue.export(session)}
+    return {"examples": await training_export.export(session)}
 
 
 @router.get("/{item_id}")
 async def detail(item_id: int, _trainer: Trainer, session: SessionDep) -> dict[str, Any]:
     """The item's group, its members and the conversation around the item."""
-    return await queue.detail(session, item_id)
+    return await review_queue.detail(session, item_id)
 
 
 @router.post("/{item_id}")
@@ -124,7 +126,7 @@ async def label(
     item_id: int, body: LabelBody, trainer: Trainer, services: ServicesDep, session: SessionDep
 ) -> dict[str, Any]:
     """Labels (``intent``, optional ``order_id`` spans) or ignores the item's whole group."""
-    entry = await queue.label_group(
+    entry = await labelling.label_group(
         session,
         item_id=item_id,
         agent=trainer,
@@ -134,15 +136,15 @@ async def label(
         known_intents=set(services.intents),
     )
     await session.commit()
-    return {"history": queue.history_json(entry), "labelled": len(entry.item_ids)}
+    return {"history": labelling.history_json(entry), "labelled": len(entry.item_ids)}
 
 
 @router.post("/{item_id}/undo")
 async def undo(item_id: int, trainer: Trainer, session: SessionDep) -> dict[str, Any]:
     """Reverts the latest label or ignore of the item's group."""
-    entry = await queue.undo(session, item_id=item_id, agent=trainer)
+    entry = await labelling.undo(session, item_id=item_id, agent=trainer)
     await session.commit()
-    return {"history": queue.history_json(entry), "restored": len(entry.item_ids)}
+    return {"history": labelling.history_json(entry), "restored": len(entry.item_ids)}
 
 
 @internal_router.post("/feedback", status_code=status.HTTP_201_CREATED)

@@ -11,7 +11,7 @@ from handoff.api.schemas import Credentials, Presence
 from handoff.api.state import Services
 from handoff.models import Agent
 from handoff.security import CSRF_COOKIE, SESSION_COOKIE
-from handoff.services.agents import authenticate
+from handoff.services.accounts import authenticate
 from handoff.services.views import agent_json
 
 router = APIRouter(prefix="/api", tags=["auth"])

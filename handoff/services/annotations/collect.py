@@ -9,10 +9,8 @@ similar normalised wording.
 
 from __future__ import annotations
 
-import enum
 import itertools
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,75 +27,21 @@ from handoff.models import (
     utcnow,
 )
 from handoff.services.annotations.normalize import closest, normalize
+from handoff.services.annotations.reasons import (
+    Prediction,
+    Reason,
+    number,
+    read_ranking,
+    stored_prediction,
+)
 
 logger = logging.getLogger(__name__)
 
-FALLBACK_INTENT = "nlu_fallback"
-AMBIGUITY_MARGIN = 0.1
 REPEATED_MISUNDERSTANDING_TURNS = 2
 LOW_CSAT = 2
 LOW_CSAT_TURNS = 20
 GROUP_CANDIDATES = 5000
 TS_TOLERANCE = 1e-3
-
-
-class Reason(enum.StrEnum):
-    """Why a message is in the trainers' queue."""
-
-    NLU_FALLBACK = "nlu_fallback"
-    AMBIGUOUS = "ambiguous"
-    REPEATED_MISUNDERSTANDING = "repeated_misunderstanding"
-    AGENT_FLAG = "agent_flag"
-    LOW_CSAT = "low_csat"
-    THUMBS_DOWN = "thumbs_down"
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """What the NLU made of a message: its two best real intents (never ``nlu_fallback``)."""
-
-    intent: str | None = None
-    confidence: float | None = None
-    intent_2: str | None = None
-    confidence_2: float | None = None
-
-
-def read_ranking(ranking: list[dict[str, Any]]) -> tuple[Prediction, list[Reason]]:
-    """The prediction behind Rasa's ``intent_ranking`` and the queue reasons it shows.
-
-    Rasa's FallbackClassifier puts ``nlu_fallback`` first (for low confidence
-    and for ambiguity alike) and keeps the classifier's ranking after it.
-    """
-    named = [r for r in ranking if isinstance(r, dict) and isinstance(r.get("name"), str)]
-    fell_back = bool(named) and named[0]["name"] == FALLBACK_INTENT
-    real = [r for r in named if r["name"] != FALLBACK_INTENT]
-    first = real[0] if real else {}
-    second = real[1] if len(real) > 1 else {}
-    prediction = Prediction(
-        intent=first.get("name"),
-        confidence=_number(first.get("confidence")),
-        intent_2=second.get("name"),
-        confidence_2=_number(second.get("confidence")),
-    )
-    reasons: list[Reason] = []
-    top, runner_up = prediction.confidence, prediction.confidence_2
-    ambiguous = top is not None and runner_up is not None and top - runner_up < AMBIGUITY_MARGIN
-    threshold = _number(named[0].get("confidence")) if fell_back else None
-    if fell_back and not (ambiguous and threshold is not None and (top or 0.0) >= threshold):
-        reasons.append(Reason.NLU_FALLBACK)
-    if ambiguous:
-        reasons.append(Reason.AMBIGUOUS)
-    return prediction, reasons
-
-
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
-
-
-def _stored_prediction(message: Message) -> Prediction:
-    if message.intent == FALLBACK_INTENT:
-        return Prediction(intent=message.intent_2, confidence=message.confidence_2)
-    return Prediction(message.intent, message.confidence, message.intent_2, message.confidence_2)
 
 
 def _usable(text: str | None) -> bool:
@@ -144,7 +88,7 @@ async def add_item(
     if not normalized:
         return None
     if prediction is None:
-        prediction = _stored_prediction(message) if message is not None else Prediction()
+        prediction = stored_prediction(message) if message is not None else Prediction()
     item = AnnotationItem(
         conversation_id=conversation_id,
         message_id=message.id if message is not None else None,
@@ -239,7 +183,7 @@ async def on_repeated_misunderstanding(
         if message.intent is None and message.text in known:
             entry = known[message.text]
             prediction = Prediction(
-                intent=entry.get("intent"), confidence=_number(entry.get("confidence"))
+                intent=entry.get("intent"), confidence=number(entry.get("confidence"))
             )
         item = await add_item(
             session,

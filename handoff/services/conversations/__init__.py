@@ -3,21 +3,20 @@
 Who talks to the customer is Rasa's tracker (pause/resume events). The status
 kept here (pending, open, resolved) is a view for people: handing back or
 finishing the CSAT appends ``resume`` to the tracker first and changes the
-status only when Rasa accepted it. The service is split by concern into the
-parts below; they share the helpers of ``_base``.
+status only when Rasa accepted it.
+
+One use case per module, each a small class with its collaborators passed in:
+:mod:`.hand_off`, :mod:`.ingest`, :mod:`.assign` (claims, transfers, automatic
+assignment), :mod:`.post_message`, :mod:`.close` (hand back, resolve),
+:mod:`.survey` (CSAT), :mod:`.presence`, :mod:`.sweep`. They share one
+:class:`~.store.ConversationStore` (loading, locking, activity lines, events).
+:class:`~.service.ConversationService` is the thin facade the API calls.
 """
 
 from __future__ import annotations
 
-from handoff.services.conversations._agents import AgentPart
-from handoff.services.conversations._base import HandoffRequest, channel_of
-from handoff.services.conversations._csat import CsatPart
-from handoff.services.conversations._handoff import HandoffPart
-from handoff.services.conversations._ingest import IngestPart
-
-
-class ConversationService(HandoffPart, IngestPart, AgentPart, CsatPart):
-    """Hand-off, ingest, assignment, agent messages, hand-back, resolve and CSAT."""
-
+from handoff.services.conversations.hand_off import HandoffRequest
+from handoff.services.conversations.service import ConversationService
+from handoff.services.conversations.store import channel_of
 
 __all__ = ["ConversationService", "HandoffRequest", "channel_of"]

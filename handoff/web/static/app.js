@@ -4,9 +4,11 @@
  */
 
 import { ApiError, api, rememberCsrf, setUnauthorizedHandler } from "./api.js";
+import { problem, report } from "./errors.js";
 import { label, language, onLanguageChange, setLanguage, t, translatePage } from "./i18n.js";
 import { LiveConnection } from "./live.js";
-import { askPermission, chime, notify, permission, unlockOnGesture } from "./notify.js";
+import { cannedResponses, intentNames } from "./lookups.js";
+import { askPermission, chime, notify, unlockOnGesture } from "./notify.js";
 import { setupAlerts } from "./views/alerts.js";
 import { setupComposer } from "./views/composer.js";
 import { clearContext, renderContext } from "./views/context.js";
@@ -16,6 +18,7 @@ import {
   FILTERS, channelOf, enableArrowKeys, renderCounts, renderQueue, selectFilter, tickWaiting,
 } from "./views/queue.js";
 import { toast } from "./views/toast.js";
+import { drawTopBar, setLiveState, setupQueueFilters, setupTopBar } from "./views/topbar.js";
 import { answeredMessage, appendTurn, renderTranscript } from "./views/transcript.js";
 
 const $ = (id) => document.getElementById(id);
@@ -31,22 +34,9 @@ const state = {
   selectedId: null,
   detail: null,
   flags: new Map(), // message id → intent, flagged in this session
-  cache: {},
 };
 
-// --- errors ---------------------------------------------------------------------------
-
-function problem(error) {
-  if (error instanceof ApiError) {
-    return error.status === 0 ? t("errorNetwork") : t("errorStatus", { status: error.status, detail: error.detail });
-  }
-  return String(error);
-}
-
-function report(error) {
-  if (error instanceof ApiError && error.status === 401) return; // on the way to /login
-  toast(problem(error), "error");
-}
+// --- signing in again -----------------------------------------------------------------
 
 function signInAgain() {
   rememberCsrf(null);
@@ -206,26 +196,6 @@ async function act(run, done) {
   }
 }
 
-async function cached(key, load, pick) {
-  if (!state.cache[key]) {
-    state.cache[key] = load().then(pick, (error) => {
-      delete state.cache[key];
-      throw error;
-    });
-  }
-  return state.cache[key];
-}
-
-const intentNames = () =>
-  cached("intents", api.intents, (answer) =>
-    (Array.isArray(answer) ? answer : answer.intents || []).map((i) => (typeof i === "string" ? i : i.name)));
-
-const cannedResponses = () =>
-  cached("canned", api.cannedResponses, (answer) => answer.canned_responses || []).catch((error) => {
-    report(error);
-    throw error;
-  });
-
 async function flagTurn(message) {
   let intents;
   try {
@@ -289,63 +259,47 @@ function onEvent(event) {
   queueSoon();
 }
 
-function setLiveState(liveState) {
-  const el = $("live-status");
-  el.dataset.state = liveState;
-  el.textContent = t({ online: "liveOnline", connecting: "liveConnecting", reconnecting: "liveReconnecting" }[liveState]);
-}
-
 // --- the top bar ----------------------------------------------------------------------
 
-function drawTopBar() {
-  const online = state.me.online !== false;
-  $("agent-name").textContent = state.me.username;
-  $("presence-toggle").setAttribute("aria-pressed", String(online));
-  $("presence-toggle").dataset.online = String(online);
-  $("presence-label").textContent = t(online ? "online" : "away");
-  $("notify-button").hidden = permission() !== "default";
-  setLiveState($("live-status").dataset.state || "connecting");
+async function togglePresence() {
+  const online = state.me.online === false;
+  if (online) askPermission().then(() => drawTopBar(state.me)); // a user gesture: a good moment to ask
+  try {
+    const answer = await api.setPresence(online);
+    state.me.online = answer && typeof answer.online === "boolean" ? answer.online : online;
+    drawTopBar(state.me);
+  } catch (error) {
+    report(error);
+  }
 }
 
-function wireTopBar() {
-  $("presence-toggle").addEventListener("click", async () => {
-    const online = state.me.online === false;
-    if (online) askPermission().then(drawTopBar); // a user gesture: a good moment to ask
-    try {
-      const answer = await api.setPresence(online);
-      state.me.online = answer && typeof answer.online === "boolean" ? answer.online : online;
-      drawTopBar();
-    } catch (error) {
-      report(error);
-    }
-  });
-  $("notify-button").addEventListener("click", async () => {
-    await askPermission();
-    drawTopBar();
-  });
-  $("lang-toggle").addEventListener("click", () => setLanguage(language() === "zh" ? "en" : "zh"));
-  $("logout-button").addEventListener("click", async () => {
-    try {
-      await api.logout();
-    } catch (_) {
-      // Leaving anyway: the session cookie expires on its own.
-    }
-    rememberCsrf(null);
-    location.assign("/login");
-  });
-  for (const tab of document.querySelectorAll(".filter")) {
-    tab.addEventListener("click", () => setFilter(tab.dataset.filter));
-    tab.addEventListener("keydown", (event) => {
-      if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
-      const index = FILTERS.indexOf(state.filter) + (event.key === "ArrowRight" ? 1 : -1);
-      const next = FILTERS[(index + FILTERS.length) % FILTERS.length];
-      setFilter(next);
-      document.querySelector(`.filter[data-filter="${next}"]`).focus();
-    });
+async function logout() {
+  try {
+    await api.logout();
+  } catch (_) {
+    // Leaving anyway: the session cookie expires on its own.
   }
-  $("queue-search").addEventListener("input", (event) => {
-    state.search = event.target.value.trim();
-    drawQueue();
+  rememberCsrf(null);
+  location.assign("/login");
+}
+
+function wireControls() {
+  setupTopBar({
+    onPresence: togglePresence,
+    onNotify: async () => {
+      await askPermission();
+      drawTopBar(state.me);
+    },
+    onLanguage: () => setLanguage(language() === "zh" ? "en" : "zh"),
+    onLogout: logout,
+  });
+  setupQueueFilters({
+    current: () => state.filter,
+    onFilter: setFilter,
+    onSearch: (text) => {
+      state.search = text;
+      drawQueue();
+    },
   });
   $("back-button").addEventListener("click", () => {
     state.selectedId = null;
@@ -374,14 +328,18 @@ async function start() {
   unlockOnGesture();
   composer = setupComposer({
     onSend: send,
-    loadCanned: cannedResponses,
+    loadCanned: () =>
+      cannedResponses().catch((error) => {
+        report(error);
+        throw error;
+      }),
     conversationLanguage: () => (state.detail && state.detail.language) || "",
   });
-  wireTopBar();
-  drawTopBar();
+  wireControls();
+  drawTopBar(state.me);
   enableArrowKeys(queueList);
   onLanguageChange(() => {
-    drawTopBar();
+    drawTopBar(state.me);
     drawQueue();
     composer.refresh();
     drawConversation({ keepScroll: true });

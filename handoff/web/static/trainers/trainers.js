@@ -9,7 +9,9 @@
 import { ApiError, request, rememberCsrf, setUnauthorizedHandler } from "/inbox/api.js";
 import { h, replaceChildren } from "/inbox/dom.js";
 import { onLanguageChange, reasonLabel, t, toggleLanguage, translatePage } from "./i18n.js";
+import { renderHistory } from "./history.js";
 import { renderRetrain, setUpRetrain } from "./retrain.js";
+import { renderSpanList, selectedSpan } from "./spans.js";
 
 const REASONS = [
   "nlu_fallback",
@@ -193,29 +195,10 @@ function renderItem() {
 }
 
 function renderSpans() {
-  replaceChildren(
-    $("span-list"),
-    state.spans.map((span, index) =>
-      h(
-        "li",
-        { class: "span-chip" },
-        h("code", {}, span.value),
-        ` ${span.entity} [${span.start}, ${span.end})`,
-        h(
-          "button",
-          {
-            type: "button",
-            class: "link",
-            onclick: () => {
-              state.spans.splice(index, 1);
-              renderSpans();
-            },
-          },
-          t("removeSpan"),
-        ),
-      ),
-    ),
-  );
+  renderSpanList($("span-list"), state.spans, (index) => {
+    state.spans.splice(index, 1);
+    renderSpans();
+  });
 }
 
 function renderIntents() {
@@ -244,27 +227,8 @@ async function openItem(id) {
   renderQueue();
 }
 
-/** The selection inside #item-text as code-point offsets, or null. */
-function selectedSpan() {
-  const holder = $("item-text");
-  const selection = window.getSelection();
-  if (!selection || selection.rangeCount === 0 || selection.isCollapsed) return null;
-  const range = selection.getRangeAt(0);
-  if (!holder.contains(range.startContainer) || !holder.contains(range.endContainer)) return null;
-  const text = holder.textContent;
-  let from = range.startContainer === holder ? 0 : range.startOffset;
-  let to = range.endContainer === holder ? text.length : range.endOffset;
-  while (from < to && /\s/.test(text[from])) from += 1;
-  while (to > from && /\s/.test(text[to - 1])) to -= 1;
-  if (from >= to) return null;
-  // The service counts code points (Python), the DOM counts UTF-16 units.
-  const start = Array.from(text.slice(0, from)).length;
-  const value = text.slice(from, to);
-  return { start, end: start + Array.from(value).length, entity: "order_id", value };
-}
-
 function markSpan() {
-  const span = selectedSpan();
+  const span = selectedSpan($("item-text"));
   if (!span) {
     toast(t("selectFirst"));
     return;
@@ -313,38 +277,8 @@ async function loadHistory() {
     if (!(error instanceof ApiError && error.status === 403)) failed(error);
     return;
   }
-  const list = $("history-list");
-  if (!entries.length) {
-    replaceChildren(list, h("li", { class: "empty" }, t("historyEmpty")));
-    return;
-  }
-  replaceChildren(
-    list,
-    entries.map((entry) =>
-      h(
-        "li",
-        { class: "history-entry", "data-undone": String(entry.undone) },
-        h("span", { class: "history-text" }, entry.text || ""),
-        h(
-          "span",
-          { class: "history-meta" },
-          `${entry.action === "label" ? t("action_label", { intent: entry.intent }) : t("action_ignore")}`,
-          ` · ×${entry.count} · ${entry.agent || ""}`,
-        ),
-        entry.undone
-          ? h("span", { class: "undone" }, t("undone"))
-          : h(
-              "button",
-              {
-                type: "button",
-                class: "secondary small",
-                onclick: () =>
-                  act(() => api.undo(entry.item_id), (r) => t("restored", { n: r.restored })),
-              },
-              t("undo"),
-            ),
-      ),
-    ),
+  renderHistory($("history-list"), entries, (entry) =>
+    act(() => api.undo(entry.item_id), (r) => t("restored", { n: r.restored })),
   );
 }
 

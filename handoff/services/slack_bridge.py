@@ -4,31 +4,32 @@ On only when ``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET`` and ``SLACK_CHANNEL``
 are set. Each handoff posts a message with *Claim* and *Resolve* buttons to
 ``SLACK_CHANNEL``; the customer's messages follow in its thread; a person's
 reply in the thread goes to the customer as an agent turn. A Slack user acts
-as the inbox account with the same username. ``/slack/events`` checks Slack's
-signature (403), acknowledges at once (bolt answers before the listeners run)
-and skips deliveries whose ``event_id`` it has already seen (Slack's retries).
+as the inbox account with the same username. Slack's inbound route,
+``/slack/events`` (:mod:`handoff.api.routes.slack`), checks Slack's signature
+with this bridge's verifier (403), acknowledges at once (bolt answers before
+the listeners run) and skips deliveries whose ``event_id`` the bridge has
+already seen (Slack's retries).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, status
 from redis.asyncio import Redis
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff import events
-from handoff.api.state import Services
 from handoff.errors import HandoffError
 from handoff.models import Agent, SlackThread
+from handoff.services.conversations import ConversationService
 from handoff.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -36,8 +37,6 @@ logger = logging.getLogger(__name__)
 CLAIM = "handoff_claim"
 RESOLVE = "handoff_resolve"
 SEEN_TTL_S = 3600
-
-router = APIRouter(tags=["slack"])
 
 
 def escape(text: str | None) -> str:
@@ -83,15 +82,24 @@ class _SeenEvents:
 class SlackBridge:
     """Mirrors handoffs into Slack threads and turns Slack actions into inbox actions."""
 
-    def __init__(self, *, settings: Settings, services: Services, client: AsyncWebClient) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        conversations: ConversationService,
+        redis: Redis | None,
+        client: AsyncWebClient,
+    ) -> None:
         assert settings.slack_signing_secret is not None and settings.slack_channel
         secret = settings.slack_signing_secret.get_secret_value()
-        self._services = services
+        self._sessions = sessions
+        self._conversations = conversations
         self._channel = settings.slack_channel
         self._client = client
         self._tasks: set[asyncio.Task[None]] = set()
         self.verifier = SignatureVerifier(secret)
-        self.seen = _SeenEvents(services.redis, settings.handoff_redis_prefix)
+        self.seen = _SeenEvents(redis, settings.handoff_redis_prefix)
         self.app = AsyncApp(client=client, signing_secret=secret, process_before_response=False)
         self.app.action(CLAIM)(self._on_claim)
         self.app.action(RESOLVE)(self._on_resolve)
@@ -99,14 +107,27 @@ class SlackBridge:
         self.handler = AsyncSlackRequestHandler(self.app)
 
     @classmethod
-    def from_settings(cls, settings: Settings, services: Services) -> SlackBridge:
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        conversations: ConversationService,
+        redis: Redis | None,
+    ) -> SlackBridge:
         """The bridge with a Web API client (``SLACK_API_URL`` overrides Slack's address)."""
         assert settings.slack_bot_token is not None
         kwargs: dict[str, Any] = {}
         if settings.slack_api_url:
             kwargs["base_url"] = settings.slack_api_url.rstrip("/") + "/"
         client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), **kwargs)
-        return cls(settings=settings, services=services, client=client)
+        return cls(
+            settings=settings,
+            sessions=sessions,
+            conversations=conversations,
+            redis=redis,
+            client=client,
+        )
 
     async def aclose(self) -> None:
         """Waits briefly for Slack calls in flight."""
@@ -186,7 +207,7 @@ class SlackBridge:
         response = await self._client.chat_postMessage(
             channel=self._channel, text=summary, blocks=blocks
         )
-        async with self._services.sessions.begin() as session:
+        async with self._sessions.begin() as session:
             thread = await session.get(SlackThread, cid)
             if thread is None:
                 session.add(
@@ -198,7 +219,7 @@ class SlackBridge:
                 thread.channel, thread.thread_ts = response["channel"], response["ts"]
 
     async def _thread(self, cid: str) -> SlackThread | None:
-        async with self._services.sessions() as session:
+        async with self._sessions() as session:
             return await session.get(SlackThread, cid)
 
     # -- Slack → inbox -------------------------------------------------------------------
@@ -209,7 +230,7 @@ class SlackBridge:
             username = (info.get("user") or {}).get("name")
         if not username:
             return None
-        async with self._services.sessions() as session:
+        async with self._sessions() as session:
             return await session.scalar(select(Agent).where(Agent.username == username))
 
     async def _on_claim(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
@@ -233,9 +254,9 @@ class SlackBridge:
             return
         try:
             if claim:
-                await self._services.conversations.assign(cid, actor=agent)
+                await self._conversations.assign(cid, actor=agent)
             else:
-                await self._services.conversations.resolve(cid, agent=agent)
+                await self._conversations.resolve(cid, agent=agent)
         except HandoffError as error:
             await respond(
                 text=f"Not done: {escape(str(error))}",
@@ -246,7 +267,7 @@ class SlackBridge:
     async def _on_message(self, event: dict[str, Any]) -> None:
         if event.get("subtype") or event.get("bot_id") or not event.get("thread_ts"):
             return  # only people's replies inside a handoff thread
-        async with self._services.sessions() as session:
+        async with self._sessions() as session:
             thread = await session.scalar(
                 select(SlackThread).where(
                     SlackThread.channel == event.get("channel"),
@@ -264,7 +285,7 @@ class SlackBridge:
             )
             return
         try:
-            await self._services.conversations.post_message(
+            await self._conversations.post_message(
                 thread.conversation_id, agent=agent, text=str(event.get("text") or "")
             )
         except HandoffError as error:
@@ -273,31 +294,3 @@ class SlackBridge:
                 thread_ts=thread.thread_ts,
                 text=f"Not sent: {escape(str(error))}",
             )
-
-
-@router.post("/slack/events", include_in_schema=False)
-async def slack_events(request: Request) -> Response:
-    """Slack's Events API and interactivity endpoint."""
-    bridge: SlackBridge | None = request.app.state.slack
-    if bridge is None:
-        return Response(status_code=status.HTTP_404_NOT_FOUND)
-    body = await request.body()
-    if not bridge.verifier.is_valid_request(body, dict(request.headers)):
-        return Response("invalid signature", status_code=status.HTTP_403_FORBIDDEN)
-    event_id = _event_id(request, body)
-    if event_id is not None and not await bridge.seen.first_time(event_id):
-        # A retry (X-Slack-Retry-Num) of something already handled: acknowledge only.
-        return Response(status_code=status.HTTP_200_OK, headers={"X-Slack-No-Retry": "1"})
-    response: Response = await bridge.handler.handle(request)
-    return response
-
-
-def _event_id(request: Request, body: bytes) -> str | None:
-    if not request.headers.get("content-type", "").startswith("application/json"):
-        return None
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return None
-    event_id = parsed.get("event_id") if isinstance(parsed, dict) else None
-    return event_id if isinstance(event_id, str) else None

@@ -1,4 +1,4 @@
-"""Tracker events from Rasa's event broker."""
+"""Ingest: the tracker events of Rasa's event broker, stored in order."""
 
 from __future__ import annotations
 
@@ -19,13 +19,15 @@ from handoff.models import (
     utcnow,
 )
 from handoff.services.annotations import collect as trainer_queue
-from handoff.services.conversations._base import (
+from handoff.services.conversations.hand_off import HandOff, HandoffRequest
+from handoff.services.conversations.store import (
     ACTIVE,
-    HandoffRequest,
-    ServiceBase,
-    _from_ts,
+    ConversationStore,
     channel_of,
+    close_episode,
+    from_ts,
 )
+from handoff.services.conversations.survey import CsatSurvey
 from handoff.services.metrics.stamps import stamp_turn
 from handoff.services.views import aware
 
@@ -34,12 +36,21 @@ logger = logging.getLogger(__name__)
 CASE_OPENED_SLOT = "case_opened"  # actions/after_sales.py sets it: {case_id, case_type, order_id}
 
 
-class IngestPart(ServiceBase):
-    """Tracker events from Rasa's event broker."""
+class Ingest:
+    """Stores customer and bot turns, slots and cases; follows pause and resume.
 
-    # -- ingest of tracker events ---------------------------------------------------------
+    Args:
+        store: the conversation store.
+        hand_off: a ``pause`` from outside the inbox is a hand-off.
+        survey: a customer message while the CSAT survey is open answers it.
+    """
 
-    async def ingest(self, batch: list[dict[str, Any]]) -> int:
+    def __init__(self, store: ConversationStore, hand_off: HandOff, survey: CsatSurvey) -> None:
+        self._store = store
+        self._hand_off = hand_off
+        self._survey = survey
+
+    async def perform(self, batch: list[dict[str, Any]]) -> int:
         """Stores the events of Rasa's event broker, in order; returns how many were used."""
         used = 0
         for event in batch:
@@ -47,31 +58,29 @@ class IngestPart(ServiceBase):
             if not isinstance(sender, str) or not sender:
                 continue
             try:
-                used += await self._ingest_one(sender, event)
+                used += await self._one(sender, event)
             except IntegrityError:
                 # Another replica stored the same conversation or event first: look again.
                 logger.info("concurrent ingest of %s; retrying once", sender)
-                used += await self._ingest_one(sender, event)
+                used += await self._one(sender, event)
         return used
 
-    async def _ingest_one(self, sender: str, event: dict[str, Any]) -> int:
+    async def _one(self, sender: str, event: dict[str, Any]) -> int:
         kind = event.get("event")
         if kind == "user":
-            return await self._ingest_user(sender, event)
+            return await self._user(sender, event)
         if kind == "bot":
-            return await self._ingest_bot(sender, event)
+            return await self._bot(sender, event)
         if kind == "slot":
-            return await self._ingest_slot(sender, event)
+            return await self._slot(sender, event)
         if kind == "pause":
-            return await self._ingest_pause(sender, event)
+            return await self._pause(sender, event)
         if kind == "resume":
-            return await self._ingest_resume(sender, event)
+            return await self._resume(sender, event)
         return 0
 
-    async def _conversation_for(
-        self, session: AsyncSession, cid: str, event: dict[str, Any]
-    ) -> Conversation:
-        conversation = await self._load(session, cid)
+    async def _conversation_for(self, session: AsyncSession, cid: str) -> Conversation:
+        conversation = await self._store.load(session, cid)
         if conversation is None:
             conversation = Conversation(
                 id=cid, channel=channel_of(cid), context={}, status=ConversationStatus.BOT
@@ -89,7 +98,7 @@ class IngestPart(ServiceBase):
         )
         return found is not None
 
-    async def _ingest_user(self, cid: str, event: dict[str, Any]) -> int:
+    async def _user(self, cid: str, event: dict[str, Any]) -> int:
         ts = event.get("timestamp")
         if not isinstance(ts, int | float):
             return 0
@@ -98,9 +107,9 @@ class IngestPart(ServiceBase):
         ranking = [r for r in parse.get("intent_ranking") or [] if isinstance(r, dict)]
         intent = parse.get("intent") or (ranking[0] if ranking else {})
         second = ranking[1] if len(ranking) > 1 else {}
-        async with self._locked(cid):
-            async with self._sessions.begin() as session:
-                conversation = await self._conversation_for(session, cid, event)
+        async with self._store.locked(cid):
+            async with self._store.sessions.begin() as session:
+                conversation = await self._conversation_for(session, cid)
                 context = dict(conversation.context or {})
                 if context.get("replay_pending") is not None and context["replay_pending"] == text:
                     # The connector re-fed a message we already stored (after a CSAT).
@@ -119,7 +128,7 @@ class IngestPart(ServiceBase):
                     intent_2=second.get("name"),
                     confidence_2=second.get("confidence"),
                     rasa_ts=float(ts),
-                    created_at=_from_ts(ts),
+                    created_at=from_ts(ts),
                 )
                 session.add(message)
                 conversation.last_activity_at = utcnow()
@@ -133,14 +142,12 @@ class IngestPart(ServiceBase):
                     await trainer_queue.on_customer_message(session, message, ranking or [intent])
             if live or csat_due:
                 # From the rows of this session: the new message is the newest one.
-                await self._bus.emit(
-                    self._event(events.MESSAGE_CREATED, conversation, message, message)
-                )
+                await self._store.publish(events.MESSAGE_CREATED, conversation, message, message)
         if csat_due:
-            await self._answer_csat(cid, text if isinstance(text, str) else "")
+            await self._survey.answer(cid, text if isinstance(text, str) else "")
         return 1
 
-    async def _ingest_bot(self, cid: str, event: dict[str, Any]) -> int:
+    async def _bot(self, cid: str, event: dict[str, Any]) -> int:
         metadata = event.get("metadata") or {}
         ts = event.get("timestamp")
         if metadata.get("agent") or metadata.get("source") == "handoff":
@@ -149,9 +156,9 @@ class IngestPart(ServiceBase):
             return 0
         data = event.get("data") or {}
         buttons = data.get("buttons") if isinstance(data.get("buttons"), list) else None
-        async with self._locked(cid):
-            async with self._sessions.begin() as session:
-                conversation = await self._conversation_for(session, cid, event)
+        async with self._store.locked(cid):
+            async with self._store.sessions.begin() as session:
+                conversation = await self._conversation_for(session, cid)
                 if await self._seen(session, cid, float(ts), MessageRole.BOT):
                     return 0
                 message = Message(
@@ -161,7 +168,7 @@ class IngestPart(ServiceBase):
                     agent=None,  # known, so the live event need not load it
                     buttons=buttons,
                     rasa_ts=float(ts),
-                    created_at=_from_ts(ts),
+                    created_at=from_ts(ts),
                 )
                 session.add(message)
                 conversation.last_activity_at = utcnow()
@@ -169,82 +176,81 @@ class IngestPart(ServiceBase):
                 await session.flush()
                 await stamp_turn(session, message)
             if live:
-                await self._bus.emit(
-                    self._event(events.MESSAGE_CREATED, conversation, message, message)
-                )
+                await self._store.publish(events.MESSAGE_CREATED, conversation, message, message)
         return 1
 
-    async def _ingest_slot(self, cid: str, event: dict[str, Any]) -> int:
+    async def _slot(self, cid: str, event: dict[str, Any]) -> int:
         name = event.get("name")
         if not isinstance(name, str):
             return 0
-        async with self._locked(cid), self._sessions.begin() as session:
-            conversation = await self._conversation_for(session, cid, event)
+        async with self._store.locked(cid), self._store.sessions.begin() as session:
+            conversation = await self._conversation_for(session, cid)
             context = dict(conversation.context or {})
             context["slots"] = {**context.get("slots", {}), name: event.get("value")}
             conversation.context = context
             if name == "language" and isinstance(event.get("value"), str):
                 conversation.language = event["value"]
             if name == CASE_OPENED_SLOT:
-                await self._record_case(session, cid, event)
+                await _record_case(session, cid, event)
         return 1
 
-    @staticmethod
-    async def _record_case(session: AsyncSession, cid: str, event: dict[str, Any]) -> None:
-        """Stores an after-sales case once, however often its slot event arrives."""
-        value = event.get("value")
-        if not isinstance(value, dict):
-            return  # the slot cleared, or not a case
-        case_id, case_type = value.get("case_id"), value.get("case_type")
-        if not (isinstance(case_id, str) and case_id and isinstance(case_type, str) and case_type):
-            logger.warning("case_opened slot of %s without case_id and case_type: %r", cid, value)
-            return
-        case_id = case_id[:64]
-        if await session.get(AfterSalesCase, case_id) is not None:
-            return
-        order_id = value.get("order_id")
-        session.add(
-            AfterSalesCase(
-                case_id=case_id,
-                conversation_id=cid,
-                case_type=case_type[:32],
-                order_id=str(order_id)[:64] if order_id is not None else None,
-                opened_at=_from_ts(event.get("timestamp")),
-            )
-        )
-
-    async def _ingest_pause(self, cid: str, event: dict[str, Any]) -> int:
-        ts = _from_ts(event.get("timestamp"))
-        async with self._sessions() as session:
+    async def _pause(self, cid: str, event: dict[str, Any]) -> int:
+        ts = from_ts(event.get("timestamp"))
+        async with self._store.sessions() as session:
             conversation = await session.get(Conversation, cid)
             if conversation is not None and conversation.status in ACTIVE:
                 return 0
-            episode = await self._episode(session, cid)
+            episode = await self._store.episode(session, cid)
             if episode is not None and episode.ended_at and aware(episode.ended_at) >= ts:
                 return 0  # a late copy of an earlier episode's pause
             slots = dict((conversation.context or {}).get("slots", {})) if conversation else {}
         reason = slots.get("handoff_reason")
-        await self.hand_off(
+        language = slots.get("language")
+        await self._hand_off.perform(
             HandoffRequest(
                 conversation_id=cid,
                 reason=reason if isinstance(reason, str) else None,
-                language=slots.get("language") if isinstance(slots.get("language"), str) else None,
+                language=language if isinstance(language, str) else None,
             )
         )
         return 1
 
-    async def _ingest_resume(self, cid: str, event: dict[str, Any]) -> int:
-        ts = _from_ts(event.get("timestamp"))
-        async with self._locked(cid):
-            async with self._sessions.begin() as session:
-                conversation = await self._load(session, cid)
+    async def _resume(self, cid: str, event: dict[str, Any]) -> int:
+        ts = from_ts(event.get("timestamp"))
+        async with self._store.locked(cid):
+            async with self._store.sessions.begin() as session:
+                conversation = await self._store.load(session, cid)
                 if conversation is None or conversation.status not in ACTIVE:
                     return 0
-                episode = await self._episode(session, cid)
+                episode = await self._store.episode(session, cid)
                 if episode is None or aware(episode.started_at) >= ts:
                     return 0  # a resume from before this episode
-                self._close(conversation, episode, "handed_back")
+                close_episode(conversation, episode, "handed_back")
                 conversation.status = ConversationStatus.BOT
-                self._activity(session, conversation, "resumed_outside")
-            await self._emit(events.HANDED_BACK, cid)
+                self._store.activity(session, conversation, "resumed_outside")
+            await self._store.emit(events.HANDED_BACK, cid)
         return 1
+
+
+async def _record_case(session: AsyncSession, cid: str, event: dict[str, Any]) -> None:
+    """Stores an after-sales case once, however often its slot event arrives."""
+    value = event.get("value")
+    if not isinstance(value, dict):
+        return  # the slot cleared, or not a case
+    case_id, case_type = value.get("case_id"), value.get("case_type")
+    if not (isinstance(case_id, str) and case_id and isinstance(case_type, str) and case_type):
+        logger.warning("case_opened slot of %s without case_id and case_type: %r", cid, value)
+        return
+    case_id = case_id[:64]
+    if await session.get(AfterSalesCase, case_id) is not None:
+        return
+    order_id = value.get("order_id")
+    session.add(
+        AfterSalesCase(
+            case_id=case_id,
+            conversation_id=cid,
+            case_type=case_type[:32],
+            order_id=str(order_id)[:64] if order_id is not None else None,
+            opened_at=from_ts(event.get("timestamp")),
+        )
+    )

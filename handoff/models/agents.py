@@ -1,0 +1,50 @@
+"""Schema: ``agents`` — the people using the inbox, and what each may do.
+
+=============  =======================  ===========================
+column         type                     notes
+=============  =======================  ===========================
+id             integer                  primary key
+username       varchar(64)              unique
+password_hash  varchar(255)
+role           varchar(16)              agent | trainer | admin
+skills         JSON list of str
+capacity       integer                  open conversations at once
+online         boolean
+last_seen      timestamptz              nullable
+created_at     timestamptz
+=============  =======================  ===========================
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from handoff.models.base import Base, string_enum, utcnow
+
+
+class Role(enum.StrEnum):
+    """What an account may do."""
+
+    AGENT = "agent"
+    TRAINER = "trainer"
+    ADMIN = "admin"
+
+
+class Agent(Base):
+    """A person using the inbox."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(string_enum(Role, "agent_role"), default=Role.AGENT)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    capacity: Mapped[int] = mapped_column(Integer, default=5)
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_seen: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
