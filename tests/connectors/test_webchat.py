@@ -31,7 +31,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from redis import asyncio as redis_asyncio
 from sanic import Sanic
 
-from bot.serve import enabled_credentials
+from bot.runtime.serve import enabled_credentials
 from connectors.dedupe import SqlSeenMessages
 from connectors.webchat import (
     REDIS_CHANNEL,
