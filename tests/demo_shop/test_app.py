@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.settings import PROJECT_ROOT
 from demo_shop import seed
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
 ISO_CST = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$")
 
 

@@ -22,7 +22,7 @@ from bot.runtime.serve import rasa_environment
 from tests.support.handoff_api import TOKEN, Answer, HandoffApi, running_handoff_api
 from tests.support.processes import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = settings.PROJECT_ROOT
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from bot import settings
 from bot.runtime.serve import rasa_command, rasa_environment
 from tests.support.postgres import throwaway_database
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = settings.PROJECT_ROOT
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 

@@ -9,9 +9,10 @@ import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 
 from bot.errors import LabelsError
+from bot.settings import PROJECT_ROOT
 from bot.training.labels import Entity, Label, parse_labels, prepare, read_labels_file, render
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT_ROOT
 HOLDOUT = ROOT / "tests" / "nlu_holdout"
 INTENTS = {"greet", "track_shipment", "request_refund", "faq/shipping_time", "out_of_scope"}
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from bot.settings import PROJECT_ROOT
 from bot.training.model_cache import TRAINING_INPUTS, fingerprint
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT_ROOT
 
 
 def _copy_inputs(target: Path) -> None:
