@@ -1,4 +1,4 @@
-"""The project's command line: ``python -m bot <command>``.
+"""The project's command line: ``bot <command>`` (or ``python -m bot <command>``).
 
 Commands:
     run      start the whole stack (honcho and the Procfile) after training
@@ -107,7 +107,14 @@ def _add_retraining(commands: argparse._SubParsersAction) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m bot``."""
+    """Entry point of the ``bot`` command and of ``python -m bot``.
+
+    Args:
+        argv: The arguments after the command's name; ``sys.argv[1:]`` when None.
+
+    Returns:
+        The exit status.
+    """
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="bot", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
