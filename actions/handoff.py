@@ -27,7 +27,7 @@ from actions.shop_client import ShopClient, ShopError
 from actions.wording import SUGGESTION, say
 from bot import settings as bot_settings
 from bot.common.languages import EN, ZH_HANT
-from bot.sensitive import detect_sensitive_topic
+from bot.components.sensitive_topics import detect_sensitive_topic
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Rasa's check of an action server's answer: ``jsonschema.validate`` per call against
-the validator :mod:`bot.rasa_main` builds once, side by side.
+the validator :mod:`bot.runtime.rasa_main` builds once, side by side.
 
 The answer checked is a typical one of this assistant's actions: two slots
 set and one reply with buttons. Rounds alternate between the two.
@@ -17,7 +17,7 @@ from typing import Any
 
 from rasa.core.actions.action import RemoteAction
 
-from bot import rasa_main
+from bot.runtime import rasa_main
 
 RESULT: dict[str, Any] = {
     "events": [
@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     checks = {
         "Rasa 3.6 (jsonschema.validate per call)": RemoteAction._validate_action_result,
-        "bot.rasa_main (validator built once)": rasa_main.validate_action_result,
+        "bot.runtime.rasa_main (validator built once)": rasa_main.validate_action_result,
     }
     times: dict[str, list[float]] = {name: [] for name in checks}
     for round_no in range(args.rounds):

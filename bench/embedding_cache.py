@@ -13,8 +13,8 @@ import hashlib
 import numpy as np
 
 from bench.public_sets import Benchmark
-from bot.encoder import shared_encoder
-from bot.vector_cache import cache_dir, model_digest
+from bot.components.encoder import shared_encoder
+from bot.components.vector_cache import cache_dir, model_digest
 
 
 def embeddings(texts: list[str]) -> np.ndarray:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from bot.encoder import SentenceEncoder, packaged_model_dir
+from bot.components.encoder import SentenceEncoder, packaged_model_dir
 
 MESSAGES = [
     "Where is my parcel? I ordered it a week ago.",

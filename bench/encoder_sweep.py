@@ -13,7 +13,7 @@ vectors from the embedding cache (bench/embedding_cache.py), and fits on
     .venv/bin/python -m bench.encoder_sweep banking77 clinc150 smp2017 own
     .venv/bin/python -m bench.encoder_sweep banking77 clinc150 --final 2
 
-``--final W`` fits the classifier's own model (``bot.classifier``) on the
+``--final W`` fits the classifier's own model (``bot.components.classifier``) on the
 whole training split and scores the test split once, TF-IDF alone and with
 the vectors stacked at weight ``W``: the same computation as
 ``LinearIntentClassifier`` with ``sentence_encoder_weight: W``, with the
@@ -113,7 +113,8 @@ def final(benchmark: Benchmark, weight: float) -> None:
     """Trains on ``training``, scores ``test``: TF-IDF alone and with the vectors stacked."""
     from sklearn.metrics import f1_score
 
-    from bot.classifier import LinearIntentClassifier, _build_model, stack
+    from bot.components.classifier import LinearIntentClassifier
+    from bot.components.features import build_model, stack
 
     config = LinearIntentClassifier.get_default_config()
     vectors = benchmark_embeddings(benchmark)
@@ -124,7 +125,7 @@ def final(benchmark: Benchmark, weight: float) -> None:
     _, _, ambiguity = pipeline_config(benchmark.language, {})
     for name, stacked in (("tfidf", False), (f"stack {weight}", True)):
         started = time.monotonic()
-        model = _build_model(config)
+        model = build_model(config)
         features, classifier = model.named_steps["features"], model.named_steps["classifier"]
         train_features = features.fit_transform(train_x)
         test_features = features.transform(test_x)

@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 import websockets
 
-from bot.models import ensure_model
+from bot.training.model_cache import ensure_model
 from tests.support.handoff_client import HandoffClient
 from tests.support.processes import Stack, running_stack
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bot.evaluate import evaluate, report
-from bot.models import fingerprint, train
+from bot.training.evaluate import evaluate, report
+from bot.training.model_cache import fingerprint, train
 
 
 def main() -> None:

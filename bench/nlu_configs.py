@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.evaluate import FALLBACK_INTENT, load_holdout, score
 from bot.settings import PROJECT_ROOT
+from bot.training.evaluate import FALLBACK_INTENT, load_holdout, score
 
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
 

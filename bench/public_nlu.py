@@ -39,8 +39,8 @@ from bot.settings import PROJECT_ROOT
 FALLBACK_INTENT = "nlu_fallback"
 DEFAULT_SETS = ("banking77", "smp2017", "clinc150")
 SWEEP = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
-_CHINESE_TOKENIZER = "bot.nlu.ChineseTokenizer"
-_CLASSIFIER = "bot.classifier.LinearIntentClassifier"
+_CHINESE_TOKENIZER = "bot.components.tokenizer.ChineseTokenizer"
+_CLASSIFIER = "bot.components.classifier.LinearIntentClassifier"
 # English-only sets weigh the (English) sentence encoder more than our mixed
 # zh/en assistant does: 3 won on Banking77's carved validation split
 # (bench/encoder_sweep.py; docs/BENCHMARKS.md). ``--option`` overrides it.

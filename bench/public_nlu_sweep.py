@@ -45,8 +45,8 @@ def _tokenized(language: str, pairs: Pairs) -> np.ndarray:
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    from bot.classifier import _frame
-    from bot.nlu import ChineseTokenizer
+    from bot.components.features import feature_frame
+    from bot.components.tokenizer import ChineseTokenizer
 
     config, _, _ = pipeline_config(language, {})
     settings = dict(config["pipeline"][0])
@@ -60,7 +60,7 @@ def _tokenized(language: str, pairs: Pairs) -> np.ndarray:
     )
     messages = [Message.build(text=text, intent=intent) for text, intent in pairs]
     tokenizer.process_training_data(TrainingData(training_examples=messages))
-    return _frame(messages)
+    return feature_frame(messages)
 
 
 def build(settings: dict[str, Any]) -> Any:
@@ -71,7 +71,7 @@ def build(settings: dict[str, Any]) -> Any:
     from sklearn.pipeline import Pipeline
     from sklearn.svm import LinearSVC
 
-    from bot.classifier import LinearIntentClassifier
+    from bot.components.classifier import LinearIntentClassifier
 
     config = {
         **LinearIntentClassifier.get_default_config(),

@@ -194,7 +194,7 @@ def own(root: Path) -> Benchmark:
     For tuning only (``fit``/``validation``); the held-out figure comes from
     ``make eval``, which trains the whole assistant. ``root`` is unused.
     """
-    from bot.evaluate import load_holdout
+    from bot.training.evaluate import load_holdout
 
     training = load_holdout(PROJECT_ROOT / "data" / "nlu")
     fit, validation = _carve(training, share=0.2)

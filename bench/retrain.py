@@ -43,12 +43,12 @@ import httpx
 
 from bench.stack import benchmark_stack
 from bench.turn_latency import percentile
-from bot.labels import Label, read_labels_file
-from bot.promotion import roll_back
-from bot.rasa_server import LOAD_TIMEOUT_S, RasaServer
-from bot.registry import Registry
-from bot.retrain import retrain
 from bot.settings import PROJECT_ROOT
+from bot.training.labels import Label, read_labels_file
+from bot.training.promotion import roll_back
+from bot.training.rasa_server import LOAD_TIMEOUT_S, RasaServer
+from bot.training.registry import Registry
+from bot.training.retrain import retrain
 from tests.support.assistant import copy_assistant
 
 LABELS = PROJECT_ROOT / "tests" / "fixtures" / "misunderstood_labels.json"
@@ -161,7 +161,7 @@ def main() -> None:
         copy_assistant(root)
         os.environ["BOT_MODEL_CACHE"] = str(Path(tmp) / "model-cache")
         os.environ["RASA_CACHE_DIRECTORY"] = str(Path(tmp) / "rasa-cache")
-        # Cold means no sentence vector cached either (bot/vector_cache.py).
+        # Cold means no sentence vector cached either (bot/components/vector_cache.py).
         os.environ["EMBEDDINGS_CACHE"] = str(Path(tmp) / "vectors")
         registry = Registry(f"sqlite:///{Path(tmp) / 'registry.db'}")
         server = TimedServer(stack.rasa_url)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.models import ensure_model
+from bot.training.model_cache import ensure_model
 from tests.support.processes import Stack, running_stack
 
 

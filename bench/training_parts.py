@@ -1,7 +1,7 @@
 """Where a training's time goes, measured side by side in one process.
 
 1. The sentence encoder on the first ``--texts`` training texts, with
-   scipy's erf GELU and with TensorFlow's (``bot/encoder.py`` takes the
+   scipy's erf GELU and with TensorFlow's (``bot/components/encoder.py`` takes the
    latter on batches), alternating, twice each.
 2. The intent classifier's calibration variants fitted on the same stacked
    features (TF-IDF plus cached sentence vectors), one after the other:
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from bot import classifier, encoder
+from bot.components import classifier, encoder, features
 from bot.settings import PROJECT_ROOT
 
 
@@ -35,7 +35,7 @@ def _seconds(work: Callable[[], Any]) -> float:
 def _training_examples() -> list[Any]:
     from rasa.shared.importers.importer import TrainingDataImporter
 
-    from bot.nlu import ChineseTokenizer
+    from bot.components.tokenizer import ChineseTokenizer
 
     importer = TrainingDataImporter.load_from_config(
         str(PROJECT_ROOT / "config.yml"),
@@ -76,10 +76,10 @@ def calibration(examples: list[Any]) -> None:
 
     labels = np.array([example.get_full_intent() for example in examples])
     base = classifier.LinearIntentClassifier.get_default_config() | {"sentence_encoder_weight": 1.0}
-    features = classifier._build_model(base).named_steps["features"]
-    stacked = classifier.stack(
-        features.fit_transform(classifier._frame(examples)),
-        classifier._training_vectors(examples),
+    tfidf = features.build_model(base).named_steps["features"]
+    stacked = features.stack(
+        tfidf.fit_transform(features.feature_frame(examples)),
+        features.training_vectors(examples),
         1.0,
     )
     variants = [
@@ -88,9 +88,9 @@ def calibration(examples: list[Any]) -> None:
         ("5 folds, one SVM", {"calibration_folds": 5, "calibration_ensemble": False}),
     ]
     for name, options in variants:
-        model = classifier._calibrated_svm(base | options)
+        model = features.calibrated_svm(base | options)
         print(f"fit {name:<36} {_seconds(lambda m=model: m.fit(stacked, labels)):6.1f} s")
-    threaded = classifier._calibrated_svm(base | variants[1][1]).set_params(n_jobs=2)
+    threaded = features.calibrated_svm(base | variants[1][1]).set_params(n_jobs=2)
     with parallel_backend("threading", n_jobs=2):
         seconds = _seconds(lambda: threaded.fit(stacked, labels))
     print(f"fit {'3 folds, one SVM, two threads':<36} {seconds:6.1f} s")

@@ -1,4 +1,4 @@
-"""The project's command line: ``python -m bot <command>``.
+"""The project's command line: ``bot <command>`` (or ``python -m bot <command>``).
 
 Commands:
     run      start the whole stack (honcho and the Procfile) after training
@@ -22,7 +22,7 @@ from bot import settings
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.models import ensure_model
+    from bot.training.model_cache import ensure_model
 
     ensure_model()
     settings.load().var_dir.mkdir(parents=True, exist_ok=True)
@@ -35,22 +35,22 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.serve import exec_process
+    from bot.runtime.serve import exec_process
 
     exec_process(args.process, settings.load())
     return 0  # pragma: no cover - exec does not return
 
 
 def _train(args: argparse.Namespace) -> int:
-    from bot.models import ensure_model
+    from bot.training.model_cache import ensure_model
 
     print(ensure_model(force=args.force))
     return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from bot.evaluate import evaluate, report
-    from bot.models import ensure_model
+    from bot.training.evaluate import evaluate, report
+    from bot.training.model_cache import ensure_model
 
     scores = evaluate(ensure_model())
     print(report(scores))
@@ -76,8 +76,8 @@ def _rollback(args: argparse.Namespace) -> int:
 
 
 def _add_retraining(commands: argparse._SubParsersAction) -> None:
-    from bot.gate import DEFAULT_INTENT_TOLERANCE, DEFAULT_TOLERANCE
     from bot.settings import PROJECT_ROOT
+    from bot.training.gate import DEFAULT_INTENT_TOLERANCE, DEFAULT_TOLERANCE
 
     retrain = commands.add_parser("retrain", help="train on labels, promote behind a gate")
     source = retrain.add_mutually_exclusive_group()
@@ -107,7 +107,14 @@ def _add_retraining(commands: argparse._SubParsersAction) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m bot``."""
+    """Entry point of the ``bot`` command and of ``python -m bot``.
+
+    Args:
+        argv: The arguments after the command's name; ``sys.argv[1:]`` when None.
+
+    Returns:
+        The exit status.
+    """
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="bot", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)

@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 from bot import settings as settings_module
 from bot.errors import BotError, DataInvalid, GateRefused, LabelsError
-from bot.labels import ANNOTATIONS_FILE, Label, fetch_labels, read_labels_file
-from bot.rasa_server import RasaServer
-from bot.registry import ModelVersion, Registry
+from bot.training.labels import ANNOTATIONS_FILE, Label, fetch_labels, read_labels_file
+from bot.training.rasa_server import RasaServer
+from bot.training.registry import ModelVersion, Registry
 
 EXIT_FAILED, EXIT_BAD_DATA, EXIT_REFUSED = 1, 2, 3
 
@@ -45,7 +45,7 @@ def _labels(args: argparse.Namespace, settings: settings_module.Settings) -> lis
 
 def retrain_command(args: argparse.Namespace) -> int:
     """``bot retrain``."""
-    from bot.retrain import retrain
+    from bot.training.retrain import retrain
 
     def run() -> int:
         settings = settings_module.load()
@@ -106,7 +106,7 @@ def models_command(args: argparse.Namespace) -> int:
 
 def rollback_command(args: argparse.Namespace) -> int:
     """``bot rollback``: serve the version before the served one."""
-    from bot.promotion import roll_back
+    from bot.training.promotion import roll_back
 
     def run() -> int:
         settings = settings_module.load()

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.models import ensure_model
+from bot.training.model_cache import ensure_model
 from tests.support.processes import Stack, running_stack
 from tests.support.summary import SUMMARY
 

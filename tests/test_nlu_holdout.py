@@ -8,13 +8,13 @@ below it, so that no change makes understanding worse.
 
 from __future__ import annotations
 
-from bot.evaluate import (
+from bot.training.evaluate import (
     REGRESSION_FLOOR_ACCURACY,
     REGRESSION_FLOOR_OUT_OF_SCOPE_RECALL,
     evaluate,
     report,
 )
-from bot.models import ensure_model
+from bot.training.model_cache import ensure_model
 from tests.support.summary import SUMMARY
 
 

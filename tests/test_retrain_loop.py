@@ -6,7 +6,7 @@ channel, land in the trainers' queue, are labelled through the service's
 API, and ``bot retrain --from-service`` trains, evaluates and promotes a
 model that gets them right into the running Rasa server (``PUT /model``).
 Then ``bot rollback`` serves the shipped model again; the admins' button
-(``POST /api/retrain`` on the handoff service → ``bot/retrain_jobs.py`` on
+(``POST /api/retrain`` on the handoff service → ``bot/runtime/retrain_jobs.py`` on
 the Rasa server) does the same retrain and reports its stages; and a harmful
 label set (greetings labelled as refunds) is refused by the gate after a
 real training and evaluation.
@@ -34,9 +34,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.models import CURRENT_MODEL, ensure_model
-from bot.promotion import model_id
 from bot.settings import PROJECT_ROOT
+from bot.training.model_cache import CURRENT_MODEL, ensure_model
+from bot.training.promotion import model_id
 from tests.support.assistant import copy_assistant
 from tests.support.handoff_client import HandoffClient
 from tests.support.processes import Stack, running_stack
@@ -91,7 +91,7 @@ class Project:
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
     """Its own stack, so the session's Rasa keeps its model whatever happens here.
 
-    The Rasa server's retrain button (``bot/retrain_jobs.py``) works on the
+    The Rasa server's retrain button (``bot/runtime/retrain_jobs.py``) works on the
     copy (``BOT_RETRAIN_PROJECT``); the registry is the stack's
     (``BOT_VAR_DIR``), shared by the commands the test runs and the button.
     """

@@ -15,7 +15,7 @@ from actions.handoff import (
     describe_wait,
 )
 from actions.language import ActionDetectLanguage
-from bot.demo_shop.seed import CASE_REFUNDED, ORDER_COMPLETED
+from demo_shop.seed import CASE_REFUNDED, ORDER_COMPLETED
 from tests.support.faulty import closed_port_url
 from tests.support.handoff_api import QUEUED, Answer, HandoffApi
 from tests.support.trackers import load_domain, make_tracker, responses, slot_events

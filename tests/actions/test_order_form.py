@@ -5,7 +5,7 @@ from __future__ import annotations
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.order_form import ValidateOrderForm
-from bot.demo_shop import seed
+from demo_shop import seed
 from tests.support.faulty import closed_port_url
 from tests.support.trackers import load_domain, make_tracker, responses, slot_events
 

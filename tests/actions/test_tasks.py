@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.tasks import ActionConfirmPending, ActionDeclinePending, ActionRunTask
-from bot.demo_shop import seed
+from demo_shop import seed
 from tests.support.faulty import closed_port_url, failing_shop, hanging_shop
 from tests.support.trackers import load_domain, make_tracker, responses, slot_events
 

@@ -29,15 +29,15 @@ def test_english_sets_swap_only_the_tokenizer() -> None:
     config, threshold, ambiguity = pipeline_config("en", {"C": 0.5})
     names = [component["name"] for component in config["pipeline"]]
     assert names[0] == "WhitespaceTokenizer"
-    assert "bot.nlu.ChineseTokenizer" not in names
-    assert "bot.classifier.LinearIntentClassifier" in names
-    classifier = config["pipeline"][names.index("bot.classifier.LinearIntentClassifier")]
+    assert "bot.components.tokenizer.ChineseTokenizer" not in names
+    assert "bot.components.classifier.LinearIntentClassifier" in names
+    classifier = config["pipeline"][names.index("bot.components.classifier.LinearIntentClassifier")]
     assert classifier["C"] == 0.5
     # English sets weigh the sentence encoder as tuned on Banking77's validation.
     assert classifier["sentence_encoder_weight"] == 3.0
     assert (threshold, ambiguity) == (0.4, 0.1)  # config.yml's FallbackClassifier
     chinese, _, _ = pipeline_config("zh", {})
-    assert chinese["pipeline"][0]["name"] == "bot.nlu.ChineseTokenizer"
+    assert chinese["pipeline"][0]["name"] == "bot.components.tokenizer.ChineseTokenizer"
     shipped = next(c for c in chinese["pipeline"] if c["name"].endswith("LinearIntentClassifier"))
     assert shipped["sentence_encoder_weight"] == 1.0  # as in config.yml
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bot.models import CURRENT_MODEL, TRAINING_INPUTS
 from bot.settings import PROJECT_ROOT
+from bot.training.model_cache import CURRENT_MODEL, TRAINING_INPUTS
 
 
 def copy_assistant(root: Path) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from bot.demo_shop.app import create_app
+from demo_shop.app import create_app
 from tests.support.servers import serve_in_thread
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.models import current_model_path
+from bot.training.model_cache import current_model_path
 from connectors.telegram.channel import SECRET_HEADER
 from tests.support.processes import running_stack
 from tests.support.telegram_api import TelegramApi, running_telegram_api

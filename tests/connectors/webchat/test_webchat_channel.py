@@ -33,7 +33,7 @@ from sanic import Sanic
 
 from bot.common.languages import EN
 from bot.common.text_only import BILINGUAL_REPLY, text_only_reply
-from bot.serve import enabled_credentials
+from bot.runtime.serve import enabled_credentials
 from connectors.dedupe import SqlSeenMessages
 from connectors.webchat.channel import WebChatInput
 from connectors.webchat.config import WebChatConfigError

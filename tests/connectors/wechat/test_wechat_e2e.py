@@ -16,7 +16,7 @@ import httpx
 import pytest
 import yaml
 
-from bot.models import current_model_path
+from bot.training.model_cache import current_model_path
 from tests.support.processes import PROJECT_ROOT, running_stack
 from tests.support.wechat_api import WeChatApi, push, running_wechat_api, signed_query
 
