@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-# 8-20 characters: digits, optionally led by up to 3 letters (spec/intents.md).
+# 8-20 characters: digits, optionally led by up to 3 letters (docs/intents.md).
 # The same pattern feeds the NLU regex in data/nlu/orders.yml.
 ORDER_ID = re.compile(r"(?:(?<![A-Za-z0-9])[A-Za-z]{1,3}|(?<![0-9A-Za-z]))[0-9]{8,20}(?![0-9])")
 CASE_ID = re.compile(r"(?<![A-Za-z0-9])AS-?[0-9]{4,10}(?![0-9])", re.IGNORECASE)

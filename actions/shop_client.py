@@ -1,4 +1,4 @@
-"""A thin client for the shop backend (see ``spec/shop-api.md``).
+"""A thin client for the shop backend (see ``docs/shop-api.md``).
 
 The assistant never owns orders: every fact it tells a customer comes from
 here. Failures are mapped onto a small error tree so that actions can tell a

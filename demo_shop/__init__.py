@@ -1,4 +1,4 @@
-"""The demo shop: a small backend serving ``spec/shop-api.md`` from its own database.
+"""The demo shop: a small backend serving ``docs/shop-api.md`` from its own database.
 
 It lets the assistant run end to end without a real store. A real store plugs
 in by pointing ``SHOP_API_URL`` at its own service speaking the same contract.

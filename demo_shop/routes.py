@@ -1,4 +1,4 @@
-"""The contract's HTTP routes (``spec/shop-api.md``) and their request parsing."""
+"""The contract's HTTP routes (``docs/shop-api.md``) and their request parsing."""
 
 from __future__ import annotations
 

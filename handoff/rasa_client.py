@@ -147,7 +147,7 @@ class RasaClient:
         """Starts a retrain on the Rasa side (``requested_by``), or reads the latest one.
 
         ``POST`` or ``GET /webhooks/retrain/jobs[/current]`` with the service
-        token (``bot/retrain_jobs.py``); returns the status and JSON answered.
+        token (``bot/runtime/retrain_jobs.py``); returns the status and JSON answered.
 
         Raises:
             DeliveryError: The Rasa side did not answer, or not with JSON.

@@ -1,4 +1,4 @@
-"""The shop's order lookup for the context panel (``spec/shop-api.md``)."""
+"""The shop's order lookup for the context panel (``docs/shop-api.md``)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from actions.order_ids import ORDER_ID
 from bot.common.languages import detect_language
 
 ROOT = Path(__file__).resolve().parents[1]
-# spec/intents.md, the contract: exactly these intents and retrieval intents.
+# docs/intents.md, the contract: exactly these intents and retrieval intents.
 CONTRACT_INTENTS = {
     "greet",
     "goodbye",

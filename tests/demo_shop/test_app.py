@@ -1,4 +1,4 @@
-"""The demo shop over real HTTP: every route of ``spec/shop-api.md`` and every refusal.
+"""The demo shop over real HTTP: every route of ``docs/shop-api.md`` and every refusal.
 
 Each test gets a fresh seeded database (SQLite, then PostgreSQL) and the real
 app under uvicorn on a free port.

@@ -4,7 +4,7 @@ Speaks the real wire format: ``POST /conversations/{id}/tracker/events?token=``
 with one event dict (answers the tracker, like Rasa), and
 ``POST /webhooks/<channel>/outbound`` with the service token as a bearer
 (answers ``{"sent": true}``, or 502 ``{"sent": false, "error"}`` when told to fail),
-and the retrain jobs' routes of ``bot/retrain_jobs.py`` (a job that advances one
+and the retrain jobs' routes of ``bot/runtime/retrain_jobs.py`` (a job that advances one
 stage each time it is read, and ends promoted).
 """
 

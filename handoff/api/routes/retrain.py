@@ -1,7 +1,7 @@
 """The admins' retrain button: ``POST /api/retrain`` starts one, ``GET /api/retrain`` follows it.
 
 Training needs Rasa's environment, so the service asks the Rasa side
-(``bot/retrain_jobs.py``) with the service token and passes its answer on:
+(``bot/runtime/retrain_jobs.py``) with the service token and passes its answer on:
 the job's state, stage and log. Admins only.
 """
 
