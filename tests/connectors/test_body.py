@@ -18,7 +18,7 @@ from sanic.response import HTTPResponse
 
 from connectors.body import read_body
 from connectors.errors import BodyTooLarge, RequestRefused
-from tests.support.processes import free_port
+from tests.support.sanic_server import serve_sanic
 
 LIMIT = 1024
 
@@ -41,22 +41,8 @@ async def serving() -> AsyncIterator[httpx.AsyncClient]:
         return response.json({"size": len(body)})
 
     app.add_route(echo, "/", methods=["POST"], stream=True)
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            yield http
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+    async with serve_sanic(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as http:
+        yield http
 
 
 async def _chunks(size: int, chunk: int = 256) -> AsyncIterator[bytes]:

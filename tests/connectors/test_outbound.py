@@ -28,7 +28,7 @@ from connectors.webchat.output import WebChatOutput
 from connectors.wechat.channel import WeChatInput
 from connectors.wechat.output import WeChatOutput
 from tests.connectors.webchat.test_webchat_channel import Client
-from tests.support.processes import free_port
+from tests.support.sanic_server import serve_sanic
 from tests.support.telegram_api import TelegramApi, running_telegram_api
 from tests.support.wechat_api import WeChatApi, running_wechat_api
 
@@ -65,24 +65,13 @@ async def serving(channel: InputChannel, rasa: Rasa) -> AsyncIterator[httpx.Asyn
     """Serves the channel's blueprint at ``/webhooks/<name>``; yields a client for it."""
     app = Sanic(f"outbound_test_{uuid.uuid4().hex}")
     app.blueprint(channel.blueprint(rasa), url_prefix=f"/webhooks/{channel.name()}")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    base_url = f"http://127.0.0.1:{port}/webhooks/{channel.name()}"
-    try:
-        async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
-            yield http
-    finally:
-        await channel.background.wait()  # type: ignore[attr-defined]
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+    async with serve_sanic(app) as url:
+        base_url = f"{url}/webhooks/{channel.name()}"
+        try:
+            async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+                yield http
+        finally:
+            await channel.background.wait()  # type: ignore[attr-defined]
 
 
 # --- Telegram ----------------------------------------------------------------------

@@ -27,7 +27,7 @@ from connectors.outbound import (
     OutboundService,
     SendRefused,
 )
-from tests.support.processes import free_port
+from tests.support.sanic_server import serve_sanic
 
 TOKEN = "template-test-service-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -73,24 +73,12 @@ async def serving() -> AsyncIterator[tuple[httpx.AsyncClient, EchoOutbound, list
     service.mount(blueprint)
     app = Sanic(f"outbound_service_test_{uuid.uuid4().hex}")
     app.blueprint(blueprint, url_prefix="/webhooks/echo")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    base_url = f"http://127.0.0.1:{port}/webhooks/echo"
-    try:
-        async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
-            yield http, service, received
-    finally:
-        await background.wait()
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+    async with serve_sanic(app) as url:
+        try:
+            async with httpx.AsyncClient(base_url=f"{url}/webhooks/echo", timeout=10) as http:
+                yield http, service, received
+        finally:
+            await background.wait()
 
 
 async def test_a_message_is_sent_by_the_platforms_call() -> None:

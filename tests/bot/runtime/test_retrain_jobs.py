@@ -18,7 +18,7 @@ import pytest
 from sanic import Sanic
 
 from bot.runtime.retrain_jobs import RetrainJob, RetrainJobsInput, RetrainRunner
-from tests.support.processes import free_port
+from tests.support.sanic_server import serve_sanic
 
 TOKEN = "service-token-for-the-retrain-tests"
 PRINTS = """
@@ -51,18 +51,11 @@ async def serving(channel: RetrainJobsInput) -> AsyncIterator[str]:
 
     app = Sanic(f"retrain_test_{uuid.uuid4().hex[:10]}")
     app.blueprint(channel.blueprint(nothing), url_prefix="/webhooks/retrain")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    try:
-        yield f"http://127.0.0.1:{port}/webhooks/retrain"
-    finally:
-        await channel.runner.wait()
-        server.close()
-        await server.wait_closed()
+    async with serve_sanic(app, listeners=False) as url:
+        try:
+            yield f"{url}/webhooks/retrain"
+        finally:
+            await channel.runner.wait()
 
 
 def _channel(outcome: str) -> RetrainJobsInput:

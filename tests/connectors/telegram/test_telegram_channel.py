@@ -26,7 +26,7 @@ from bot import settings
 from connectors.dedupe import seen_messages_from_settings
 from connectors.telegram.channel import MAX_BODY_BYTES, SECRET_HEADER, TelegramInput
 from connectors.telegram.errors import TelegramConfigError, TelegramSendError
-from tests.support.processes import free_port
+from tests.support.sanic_server import serve_sanic
 from tests.support.telegram_api import TelegramApi, running_telegram_api
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "telegram"
@@ -79,20 +79,8 @@ async def serving(channel: TelegramInput, rasa: RecordingRasa) -> AsyncIterator[
     """Serves the channel's blueprint the way Rasa mounts it; yields the webhook URL."""
     app = Sanic(f"telegram_test_{uuid.uuid4().hex}")
     app.blueprint(channel.blueprint(rasa), url_prefix="/webhooks/telegram")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        yield f"http://127.0.0.1:{port}/webhooks/telegram/webhook"
-    finally:
-        await server.before_stop()
-        await server.close()
-        await server.after_stop()
+    async with serve_sanic(app) as url:
+        yield f"{url}/webhooks/telegram/webhook"
 
 
 @asynccontextmanager

@@ -39,7 +39,7 @@ from connectors.webchat.channel import WebChatInput
 from connectors.webchat.config import WebChatConfigError
 from connectors.webchat.output import REDIS_CHANNEL, WebChatOutput, redis_output
 from connectors.webchat.parse import MAX_TEXT_CHARS
-from tests.support.processes import free_port
+from tests.support.sanic_server import serve_sanic
 
 ROOT = Path(__file__).resolve().parents[3]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -81,22 +81,15 @@ async def serve(
     app = Sanic(f"webchat_test_{uuid.uuid4().hex[:10]}")
     app.ctx.agent = agent
     app.blueprint(channel.blueprint(on_new_message), url_prefix="/webhooks/webchat")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    served.url = f"http://127.0.0.1:{port}"
-    try:
-        yield served
-    finally:
-        await channel.background.wait()
-        listener = getattr(channel.sio.manager, "thread", None) if channel.sio else None
-        if listener is not None:
-            listener.cancel()
-        server.close()
-        await server.wait_closed()
+    async with serve_sanic(app, listeners=False) as url:
+        served.url = url
+        try:
+            yield served
+        finally:
+            await channel.background.wait()
+            listener = getattr(channel.sio.manager, "thread", None) if channel.sio else None
+            if listener is not None:
+                listener.cancel()
 
 
 class Client:

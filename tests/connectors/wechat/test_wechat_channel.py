@@ -29,7 +29,7 @@ from bot.settings import Settings
 from connectors.wechat.channel import WeChatInput
 from connectors.wechat.errors import WeChatConfigError
 from connectors.wechat.parse import MAX_BODY_BYTES
-from tests.support.processes import free_port
+from tests.support.sanic_server import serve_sanic
 from tests.support.wechat_api import (
     WeChatApi,
     encrypted_push,
@@ -157,21 +157,11 @@ async def _serving(channel: WeChatInput, bot: Bot) -> AsyncIterator[str]:
     app = Sanic(f"wechat-test-{uuid.uuid4().hex}")
     # The prefix Rasa gives every channel: /webhooks/<name>/
     app.blueprint(channel.blueprint(bot), url_prefix=f"/webhooks/{channel.name()}")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.after_start()
-    try:
-        yield f"http://127.0.0.1:{port}/webhooks/wechat/webhook"
-    finally:
-        await channel.background.wait()
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+    async with serve_sanic(app) as url:
+        try:
+            yield f"{url}/webhooks/wechat/webhook"
+        finally:
+            await channel.background.wait()
 
 
 async def test_url_check_echoes_echostr(serve: ServeFactory) -> None:
