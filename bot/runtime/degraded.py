@@ -113,8 +113,9 @@ def fallback_events(
             ConversationPaused(),
             BotUttered(HANDED_OFF[language], metadata={DEGRADED: True, "reason": reason}),
         ]
-    if _apologised_since_customer_spoke(tracker):
-        return []
+    message = tracker.latest_message
+    if message is None or not message.text or _apologised_since_customer_spoke(tracker):
+        return []  # nothing the customer said is waiting for an answer, or already answered
     return [BotUttered(APOLOGY[language], metadata={DEGRADED: True})]
 
 

@@ -73,6 +73,11 @@ def test_a_customer_who_needs_a_person_is_handed_off_without_the_action_server(
     assert isinstance(events[2], BotUttered) and events[2].text == HANDED_OFF[language]
 
 
+def test_without_a_customer_message_there_is_nothing_to_apologise_for() -> None:
+    started = DialogueStateTracker.from_events("telegram:1", [])
+    assert fallback_events(started, "action_session_start", "RulePolicy") == []
+
+
 def test_the_language_slot_wins_over_the_script() -> None:
     failing = tracker("20241105001", "inform", SlotSet("language", "en"))
     [apology] = fallback_events(failing, "order_form", "RulePolicy")
