@@ -158,3 +158,21 @@ def test_dead_letters_are_for_admins_only(app_client: TestClient, make_agent: An
     agent = make_agent("alice")
     assert app_client.get("/api/dead-letters", headers=agent).status_code == 403
     assert app_client.get("/api/dead-letters").status_code in (401, 403)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"conversation_id": "webchat:\x00", "text": "bad answer", "rating": "down"},
+        {"conversation_id": "webchat:s1", "text": "bad \ud800", "rating": "down"},
+        {"conversation_id": "webchat:s1", "message_ts": float("nan"), "rating": "down"},
+    ],
+)
+def test_poisoned_feedback_is_refused(app_client: TestClient, body: dict[str, Any]) -> None:
+    body_bytes = json.dumps(body, ensure_ascii=True).encode()
+    response = app_client.post(
+        "/api/internal/feedback",
+        content=body_bytes,
+        headers={**service_headers(), "content-type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
