@@ -10,7 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError
 
+from handoff.services.conversations.ingest import Ingest
 from tests.handoff.helpers import handoff_body, service_headers, user_event
 
 T = 1_765_000_000.0
@@ -176,3 +178,29 @@ def test_poisoned_feedback_is_refused(app_client: TestClient, body: dict[str, An
         headers={**service_headers(), "content-type": "application/json"},
     )
     assert response.status_code == 400, response.text
+
+
+def test_what_the_database_still_refuses_is_refused_alone(
+    app_client: TestClient,
+    admin_headers: dict[str, str],
+    db: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = Ingest._one
+
+    async def picky(self: Ingest, sender: str, event: dict[str, Any]) -> int:
+        if event.get("text") == "the database says no":
+            raise DataError("INSERT …", {"text": "\x00"}, Exception("invalid byte \x00"))
+        return await original(self, sender, event)
+
+    monkeypatch.setattr(Ingest, "_one", picky)
+    events = [
+        user_event("telegram:1", "the database says no", T),
+        user_event("telegram:2", "stored", T + 1),
+    ]
+    response = _post(app_client, "/api/internal/events", {"events": events})
+    assert response.status_code == 422
+    [refused] = response.json()["refused"]
+    assert refused["index"] == 0 and refused["reason"].startswith("not storable: DataError")
+    assert _customer_texts(db) == {"telegram:2": ["stored"]}
+    assert len(_dead_letters(app_client, admin_headers)) == 1

@@ -71,7 +71,8 @@ class Ingest:
                     used += await self._stored(sender, event)
                 except (DataError, UnicodeError, ValueError, OverflowError) as error:
                     logger.exception("the database refused an event of %r", sender)
-                    problem = f"not storable: {type(error).__name__}: {error}"
+                    # repr: the message may quote the value (NUL, a surrogate) back.
+                    problem = f"not storable: {type(error).__name__}: {str(error)[:300]!r}"
             if problem is not None:
                 sender = event.get("sender_id") if isinstance(event, dict) else None
                 refused.append(Refusal("event", sender, problem, event))
