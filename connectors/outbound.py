@@ -35,6 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings as bot_settings
+from bot.common.clean_text import clean_text
 from bot.common.service_token import token_matches
 from connectors.background import BackgroundTasks
 from connectors.body import read_body
@@ -139,7 +140,7 @@ def parse_outbound(raw: bytes, *, channel: str) -> Outbound:
 def replayed_message(message: Outbound, output: OutputChannel, channel: str) -> UserMessage:
     """The replayed customer message, as the channel's webhook would have built it."""
     return UserMessage(
-        message.replay_text,
+        clean_text(message.replay_text or ""),
         output,
         message.recipient_id,
         input_channel=channel,

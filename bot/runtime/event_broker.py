@@ -11,6 +11,13 @@ retried with exponential backoff and new events wait behind it. When the
 buffer is full, new events are dropped with an error in the log: Rasa must
 never wait for the handoff service.
 
+Only what a retry can fix is retried: connection errors, 5xx, and the answers
+that hold for every batch alike (401/403 a wrong token, 404 a wrong URL, 408,
+429). Any other 4xx means the service refused what it was sent: it stores the
+good events of a batch and answers 422 naming the refused ones (kept as dead
+letters there), so the broker logs them and moves on. An event that cannot
+even be written as JSON (NaN, an odd object) is dropped alone, with an error.
+
 Configured in ``endpoints.yml``::
 
     event_broker:
@@ -45,9 +52,9 @@ DEFAULT_MAX_BUFFER = 20_000
 DEFAULT_MAX_BACKOFF_S = 30.0
 FIRST_BACKOFF_S = 0.5
 CLOSE_TIMEOUT_S = 5.0
-# Answers that no retry can fix: the batch is dropped (and logged) instead
-# of blocking every later event forever.
-_UNRETRYABLE = frozenset({400, 413, 422})
+# 4xx answers a retry can fix: they hold for every batch alike (a wrong token,
+# a wrong URL, throttling), so dropping would lose good events.
+_RETRYABLE_4XX = frozenset({401, 403, 404, 408, 429})
 
 
 class EventDeliveryError(Exception):
@@ -218,24 +225,53 @@ class HandoffEventBroker(EventBroker):
                     failing_since_logged = False
                 backoff_s = FIRST_BACKOFF_S
 
-    async def _send(self, http: httpx.AsyncClient, batch: list[dict[str, Any]]) -> None:
+    def _body(self, batch: list[dict[str, Any]]) -> tuple[bytes, int]:
+        """``{"events": [...]}``, without the events JSON cannot carry (dropped, logged)."""
+        parts: list[str] = []
+        for event in batch:
+            try:
+                # default=str: one odd value must not stop every later event.
+                parts.append(json.dumps(event, default=str, ensure_ascii=False, allow_nan=False))
+            except (TypeError, ValueError) as error:
+                logger.error(
+                    "event of %s not serialisable, dropped: %s", event.get("sender_id"), error
+                )
+                self._dropped += 1
+        body = '{"events": [' + ", ".join(parts) + "]}"
         try:
-            # default=str: one odd value must not stop every later event.
-            body = json.dumps({"events": batch}, default=str, ensure_ascii=False).encode()
+            return body.encode(), len(parts)
+        except UnicodeEncodeError:
+            # A lone surrogate: as a JSON escape, so the service can refuse that event alone.
+            return json.dumps(json.loads(body), ensure_ascii=True).encode(), len(parts)
+
+    async def _send(self, http: httpx.AsyncClient, batch: list[dict[str, Any]]) -> None:
+        body, sent = self._body(batch)
+        try:
             response = await http.post(
                 self._url, content=body, headers={"Content-Type": "application/json"}
             )
         except httpx.HTTPError as error:
             raise EventDeliveryError(f"{self._url}: {error!r}") from error
-        if response.status_code in _UNRETRYABLE:
+        if response.status_code >= 500 or response.status_code in _RETRYABLE_4XX:
+            raise EventDeliveryError(f"{self._url}: HTTP {response.status_code}")
+        if response.is_error:
+            refused = _refused(response)
             logger.error(
                 "handoff service refused %d events (HTTP %s): %s — dropped",
-                len(batch),
+                sent if refused is None else len(refused),
                 response.status_code,
                 response.text[:500],
             )
-            self._dropped += len(batch)
+            self._dropped += sent if refused is None else len(refused)
+            self.delivered += 0 if refused is None else sent - len(refused)
             return
-        if response.is_error:
-            raise EventDeliveryError(f"{self._url}: HTTP {response.status_code}")
-        self.delivered += len(batch)
+        self.delivered += sent
+
+
+def _refused(response: httpx.Response) -> list[Any] | None:
+    """The refused events a 422 names (the others were stored), or ``None`` for all."""
+    try:
+        refused = response.json().get("refused")
+    except (ValueError, AttributeError):
+        return None
+    return refused if isinstance(refused, list) else None

@@ -1,4 +1,4 @@
-"""Rasa's command line, with the action-response check compiled once.
+"""Rasa's command line, with the action-response check compiled once and degraded answers.
 
 ``bot serve rasa`` starts Rasa as ``python -m bot.runtime.rasa_main run …`` instead
 of the ``rasa`` script, so that one fix is in place first.
@@ -11,6 +11,10 @@ CPU of a whole turn here (seen with py-spy; ``bench/action_validation.py``
 times both). Here the validator is built once per action class and the
 check is otherwise the same: the same schema, the same error chosen by
 ``jsonschema.exceptions.best_match``, the same hint appended to its message.
+
+And :mod:`bot.runtime.degraded`: a custom action that fails (the action server
+down) answers with an apology, or hands the conversation to a person, instead
+of leaving the customer in silence.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from jsonschema import ValidationError, validators
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+
+from bot.runtime import degraded
 
 _HINT = (
     ". Failed to validate Action server response from API, make sure your response"
@@ -56,8 +62,9 @@ def validate_action_result(action: RemoteAction, result: dict[str, Any]) -> bool
 
 
 def install() -> None:
-    """Puts :func:`validate_action_result` in Rasa's place."""
+    """Puts :func:`validate_action_result` in Rasa's place, and degraded answers in."""
     RemoteAction._validate_action_result = validate_action_result
+    degraded.install()
 
 
 def main() -> None:

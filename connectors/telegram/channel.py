@@ -38,6 +38,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot import settings
+from bot.common.clean_text import clean_json, clean_text
 from bot.common.languages import from_language_code
 from bot.common.text_only import text_only_reply
 from connectors.background import BackgroundTasks
@@ -286,12 +287,12 @@ class TelegramInput(InputChannel):
         with self._sender.typing_if_slow(inbound.chat_id):
             await on_new_message(
                 UserMessage(
-                    inbound.text,
+                    clean_text(inbound.text or ""),
                     self._output,
                     inbound.conversation_id,
                     input_channel=self.name(),
                     message_id=f"telegram:{inbound.update_id}",
-                    metadata=inbound.metadata,
+                    metadata=clean_json(inbound.metadata),
                 )
             )
 

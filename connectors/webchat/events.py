@@ -18,6 +18,7 @@ from typing import Any
 import socketio
 from rasa.core.channels.channel import UserMessage
 
+from bot.common.clean_text import clean_json, clean_text
 from connectors.background import BackgroundTasks
 from connectors.dedupe import SeenMessages
 from connectors.outbound import OnNewMessage
@@ -113,11 +114,11 @@ class WebChatEvents:
         if inbound.message_id and not await self._seen.claim(f"{recipient}:{inbound.message_id}"):
             return "duplicate"
         message = UserMessage(
-            inbound.text,
+            clean_text(inbound.text or ""),
             self._output,
             recipient,
             input_channel=self._channel,
-            metadata=inbound.metadata,
+            metadata=clean_json(inbound.metadata),
         )
         self._background.start(self._handle(message), name=f"webchat {recipient}")
         return "accepted"

@@ -24,6 +24,7 @@ from sanic.response import HTTPResponse
 from wechatpy.crypto import WeChatCrypto
 
 from bot import settings as bot_settings
+from bot.common.clean_text import clean_text
 from bot.common.text_only import BILINGUAL_REPLY
 from bot.settings import Settings
 from connectors.background import BackgroundTasks
@@ -194,7 +195,7 @@ class WeChatInput(InputChannel):
             text = await run_quick(stores.local, self._chosen, inbound.openid, inbound.text or "")
         await on_new_message(
             UserMessage(
-                text,
+                clean_text(text),
                 self._output,
                 sender_id,
                 input_channel=self.name(),

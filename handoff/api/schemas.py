@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from handoff.models import Role
+from handoff.services.storable import json_problem, text_problem, transcript_problem
 
 
 class Credentials(BaseModel):
@@ -82,8 +83,32 @@ class HandoffBody(BaseModel):
     transcript: list[dict[str, Any]] = Field(default_factory=list)
     after_sales_cases: list[dict[str, Any]] = Field(default_factory=list)
 
+    @field_validator("conversation_id", "channel", "reason", "intent", "language", "summary")
+    @classmethod
+    def _storable_text(cls, value: str | None) -> str | None:
+        problem = text_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("slots", "after_sales_cases")
+    @classmethod
+    def _storable_json(cls, value: Any) -> Any:
+        problem = json_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("intents", "transcript")
+    @classmethod
+    def _storable_turns(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        problem = transcript_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
 
 class EventBatch(BaseModel):
     """``{"events": [...]}`` from the Rasa event broker."""
 
-    events: list[dict[str, Any]]
+    events: list[Any]

@@ -15,6 +15,7 @@ from handoff.models.annotations import AnnotationHistory, AnnotationItem, Annota
 from handoff.models.base import Base, string_enum, utcnow
 from handoff.models.canned import CannedResponse
 from handoff.models.conversations import Conversation, ConversationStatus, HandoffRecord
+from handoff.models.dead_letters import DeadLetter
 from handoff.models.flags import Flag
 from handoff.models.message_counts import BUCKET_S, MessageCount, bucket_of
 from handoff.models.messages import Message, MessageRole
@@ -33,6 +34,7 @@ __all__ = [
     "Conversation",
     "ConversationStatus",
     "CsatRating",
+    "DeadLetter",
     "Flag",
     "HandoffRecord",
     "Message",

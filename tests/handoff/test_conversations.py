@@ -384,10 +384,18 @@ def test_event_ingest_is_idempotent_and_keeps_intents(
             "timestamp": 1700000500.7,
             "name": "action_listen",
         },
-        {"event": "user", "text": "no sender"},
     ]
     _events(app_client, *batch)
     _events(app_client, *batch)  # the broker retried
+    # An event without a sender is refused alone (a dead letter); the rest is stored.
+    mixed = [{"event": "user", "text": "no sender"}, *batch]
+    refused = app_client.post(
+        "/api/internal/events", headers=service_headers(), json={"events": mixed}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["refused"] == [
+        {"index": 0, "reason": "sender_id is missing or not a string"}
+    ]
     with db.connect() as connection:
         rows = connection.execute(
             text(

@@ -115,7 +115,7 @@ class Stack:
     handoff: HandoffService | None = None
 
 
-def _handoff_process(var_dir: Path, env: dict[str, str], port: int, rasa_url: str) -> Process:
+def handoff_process(var_dir: Path, env: dict[str, str], port: int, rasa_url: str) -> Process:
     """``python -m handoff`` in its own environment, on SQLite under ``var_dir``.
 
     Business hours cover the whole day so that what customers are told does
@@ -179,7 +179,7 @@ def running_stack(var_dir: Path, *, handoff: bool = False, **settings: str) -> I
         f"{urls['RASA_PORT']}/status",
     ]
     if service is not None:
-        processes.append(_handoff_process(var_dir, env, handoff_port, urls["RASA_PORT"]))
+        processes.append(handoff_process(var_dir, env, handoff_port, urls["RASA_PORT"]))
         health.append(f"{service.url}/health")
     try:
         for process in processes:

@@ -18,6 +18,7 @@ from handoff.api.deps import ServiceCaller, ServicesDep, SessionDep, current_age
 from handoff.models import Agent, AnnotationStatus, Role
 from handoff.security import same_secret
 from handoff.services.annotations import collect, labelling, review_queue, training_export
+from handoff.services.storable import text_problem
 
 router = APIRouter(prefix="/api/annotations", tags=["annotation"])
 internal_router = APIRouter(prefix="/api/internal", tags=["internal"])
@@ -52,7 +53,7 @@ class FeedbackBody(BaseModel):
     """The web chat's ``{"conversation_id", "message_ts" | "text", "rating": "down"}``."""
 
     conversation_id: str = Field(min_length=1, max_length=255)
-    message_ts: float | None = None
+    message_ts: float | None = Field(default=None, allow_inf_nan=False)
     text: str | None = Field(default=None, min_length=1, max_length=4096)
     rating: Literal["down"]
 
@@ -60,6 +61,10 @@ class FeedbackBody(BaseModel):
     def _which_message(self) -> FeedbackBody:
         if self.message_ts is None and self.text is None:
             raise ValueError("name the message by message_ts or text")
+        for value in (self.conversation_id, self.text):
+            problem = text_problem(value) if value is not None else None
+            if problem:
+                raise ValueError(problem)
         return self
 
 

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import events
@@ -28,7 +28,9 @@ from handoff.services.conversations.store import (
     from_ts,
 )
 from handoff.services.conversations.survey import CsatSurvey
+from handoff.services.dead_letters import Refusal
 from handoff.services.metrics.stamps import stamp_turn
+from handoff.services.storable import event_problem
 from handoff.services.views import aware
 
 logger = logging.getLogger(__name__)
@@ -50,20 +52,39 @@ class Ingest:
         self._hand_off = hand_off
         self._survey = survey
 
-    async def perform(self, batch: list[dict[str, Any]]) -> int:
-        """Stores the events of Rasa's event broker, in order; returns how many were used."""
+    async def perform(self, batch: list[Any]) -> tuple[int, list[Refusal]]:
+        """Stores the events of Rasa's event broker, in order.
+
+        An event the service cannot store (see :func:`event_problem`, or one the
+        database still refuses) is refused alone; the events after it are stored.
+
+        Returns:
+            How many events were used, and the refused ones with their reasons.
+        """
         used = 0
+        refused: list[Refusal] = []
         for event in batch:
-            sender = event.get("sender_id")
-            if not isinstance(sender, str) or not sender:
-                continue
-            try:
-                used += await self._one(sender, event)
-            except IntegrityError:
-                # Another replica stored the same conversation or event first: look again.
-                logger.info("concurrent ingest of %s; retrying once", sender)
-                used += await self._one(sender, event)
-        return used
+            problem = event_problem(event)
+            if problem is None:
+                sender = event["sender_id"]
+                try:
+                    used += await self._stored(sender, event)
+                except (DataError, UnicodeError, ValueError, OverflowError) as error:
+                    logger.exception("the database refused an event of %r", sender)
+                    # repr: the message may quote the value (NUL, a surrogate) back.
+                    problem = f"not storable: {type(error).__name__}: {str(error)[:300]!r}"
+            if problem is not None:
+                sender = event.get("sender_id") if isinstance(event, dict) else None
+                refused.append(Refusal("event", sender, problem, event))
+        return used, refused
+
+    async def _stored(self, sender: str, event: dict[str, Any]) -> int:
+        try:
+            return await self._one(sender, event)
+        except IntegrityError:
+            # Another replica stored the same conversation or event first: look again.
+            logger.info("concurrent ingest of %s; retrying once", sender)
+            return await self._one(sender, event)
 
     async def _one(self, sender: str, event: dict[str, Any]) -> int:
         kind = event.get("event")

@@ -22,6 +22,7 @@ from handoff.services.conversations.presence import MarkRead, SetPresence
 from handoff.services.conversations.store import ConversationStore
 from handoff.services.conversations.survey import CsatSurvey
 from handoff.services.conversations.sweep import Sweep
+from handoff.services.dead_letters import DeadLetters, Refusal
 from handoff.services.wait_estimate import QueueInfo
 from handoff.settings import Settings
 
@@ -60,14 +61,22 @@ class ConversationService:
         self._mark_read = MarkRead(store)
         self._set_presence = SetPresence(store, auto_assign)
         self._sweep = Sweep(store, survey, auto_assign, settings)
+        self.dead_letters = DeadLetters(sessions)
 
     async def hand_off(self, request: HandoffRequest) -> QueueInfo:
         """See :meth:`HandOff.perform`."""
         return await self._hand_off.perform(request)
 
-    async def ingest(self, batch: list[dict[str, Any]]) -> int:
-        """See :meth:`Ingest.perform`."""
-        return await self._ingest.perform(batch)
+    async def ingest(self, batch: list[Any]) -> tuple[int, list[Refusal]]:
+        """See :meth:`Ingest.perform`; refused events become dead letters."""
+        used, refused = await self._ingest.perform(batch)
+        await self.dead_letters.record(refused)
+        return used, refused
+
+    async def refuse_handoff(self, body: object, reason: str) -> None:
+        """Keeps a hand-off the service cannot store as a dead letter."""
+        cid = body.get("conversation_id") if isinstance(body, dict) else None
+        await self.dead_letters.record([Refusal("handoff", cid, reason, body)])
 
     async def auto_assign(self) -> list[str]:
         """See :meth:`AutoAssign.perform`."""
