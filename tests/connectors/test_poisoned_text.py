@@ -23,8 +23,8 @@ from sanic import Sanic
 
 from bot import settings
 from bot.common.clean_text import REPLACEMENT
-from bot.runtime.rest_channel import CleanRestInput
 from connectors.dedupe import SqlSeenMessages
+from connectors.rest import CleanRestInput
 from connectors.webchat.channel import WebChatInput
 from tests.connectors.telegram.test_telegram_channel import (
     TOKEN,
@@ -34,7 +34,7 @@ from tests.connectors.telegram.test_telegram_channel import (
     webhook,
 )
 from tests.connectors.webchat.test_webchat_channel import clients, serve
-from tests.support.processes import free_port
+from tests.support.sanic_server import serve_sanic
 from tests.support.telegram_api import TelegramApi, running_telegram_api
 
 POISONED = "where\x00 is \ud83d my order"
@@ -92,20 +92,8 @@ async def rest_webhook(rasa: Collecting) -> AsyncIterator[str]:
     app = Sanic(f"rest_test_{uuid.uuid4().hex}")
     channel = CleanRestInput()
     app.blueprint(channel.blueprint(rasa), url_prefix=f"/webhooks/{channel.name()}")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        yield f"http://127.0.0.1:{port}/webhooks/rest/webhook"
-    finally:
-        await server.before_stop()
-        await server.close()
-        await server.after_stop()
+    async with serve_sanic(app) as url:
+        yield f"{url}/webhooks/rest/webhook"
 
 
 async def test_the_rest_channel_cleans_sender_text_and_channel(
@@ -134,7 +122,7 @@ async def test_the_rest_channel_cleans_sender_text_and_channel(
 def test_credentials_yml_serves_rest_through_the_cleaning_channel() -> None:
     channels = yaml.safe_load((settings.PROJECT_ROOT / "credentials.yml").read_text())
     assert "rest" not in channels
-    assert "bot.runtime.rest_channel.CleanRestInput" in channels
+    assert "connectors.rest.CleanRestInput" in channels
     assert CleanRestInput.name() == "rest"  # same URL: /webhooks/rest/webhook
 
 
