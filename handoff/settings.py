@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import time
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -68,6 +69,11 @@ class Settings(BaseSettings):
     handoff_session_ttl_s: int = Field(default=12 * 3600, gt=0)
     handoff_login_attempts: int = Field(default=5, gt=0)
     handoff_login_window_s: int = Field(default=300, gt=0)
+    handoff_login_address_attempts: int = Field(default=20, gt=0)
+    handoff_login_global_attempts: int = Field(default=300, gt=0)
+    handoff_login_workers: int = Field(default=2, gt=0, le=64)
+    handoff_login_queue: int = Field(default=8, ge=0)
+    handoff_trusted_proxies: str = ""
     shop_api_url: str | None = None
     shop_api_token: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
@@ -106,6 +112,12 @@ class Settings(BaseSettings):
     def _blank_secret_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("handoff_trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
     @field_validator("handoff_business_hours")
     @classmethod
     def _hours(cls, value: str) -> str:
@@ -130,6 +142,11 @@ class Settings(BaseSettings):
     def business_hours(self) -> tuple[time, time]:
         """Opening and closing time, local to ``handoff_timezone``."""
         return parse_business_hours(self.handoff_business_hours)
+
+    @property
+    def trusted_proxies(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """Peers whose ``X-Forwarded-For`` is believed."""
+        return parse_networks(self.handoff_trusted_proxies)
 
     @property
     def slack_enabled(self) -> bool:
@@ -161,6 +178,18 @@ def parse_business_hours(value: str) -> tuple[time, time]:
             f"HANDOFF_BUSINESS_HOURS must look like 09:00-21:00, got {value!r}"
         ) from error
     return start, end
+
+
+def parse_networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated addresses or CIDR blocks; raises :class:`SettingsError` otherwise."""
+    try:
+        return tuple(
+            ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()
+        )
+    except ValueError as error:
+        raise SettingsError(
+            f"HANDOFF_TRUSTED_PROXIES must list addresses or networks, got {value!r}"
+        ) from error
 
 
 def async_database_url(url: str) -> str:

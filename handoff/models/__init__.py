@@ -16,6 +16,7 @@ from handoff.models.base import Base, string_enum, utcnow
 from handoff.models.canned import CannedResponse
 from handoff.models.conversations import Conversation, ConversationStatus, HandoffRecord
 from handoff.models.flags import Flag
+from handoff.models.login_counters import LoginCounter
 from handoff.models.message_counts import BUCKET_S, MessageCount, bucket_of
 from handoff.models.messages import Message, MessageRole
 from handoff.models.ratings import CsatRating
@@ -35,6 +36,7 @@ __all__ = [
     "CsatRating",
     "Flag",
     "HandoffRecord",
+    "LoginCounter",
     "Message",
     "MessageCount",
     "MessageRole",
