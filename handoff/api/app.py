@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from redis.asyncio import Redis
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff import db
@@ -247,6 +248,21 @@ def _errors(app: FastAPI) -> None:
 
     app.add_exception_handler(RequestValidationError, malformed)
 
+    async def unstorable(_request: Request, error: Exception) -> Response:
+        # A value the database refuses (a NUL in a text, a number out of range): the
+        # caller's input, so a 400, not a 500. The transaction was rolled back.
+        logger.info("refused a value the database cannot store: %s", type(error).__name__)
+        return JSONResponse(
+            status_code=status.HTTP_400_BAD_REQUEST,
+            content={"detail": "a value in the request cannot be stored"},
+        )
+
+    app.add_exception_handler(DataError, unstorable)
+
 
 def _guards(app: FastAPI, settings: Settings) -> None:
-    app.add_middleware(GuardMiddleware, max_body_bytes=settings.handoff_max_body_bytes)
+    app.add_middleware(
+        GuardMiddleware,
+        max_body_bytes=settings.handoff_max_body_bytes,
+        production=settings.production,
+    )
