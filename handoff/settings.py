@@ -8,8 +8,10 @@ secrets stop the service with a clear error.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections import Counter
 from datetime import time
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -40,6 +42,9 @@ PLACEHOLDER_SECRETS = frozenset(
 )
 MIN_SECRET_KEY_LENGTH = 32
 MIN_SERVICE_TOKEN_LENGTH = 16
+# Production secrets must look generated: enough distinct symbols and bits.
+MIN_SECRET_SYMBOLS = 10
+MIN_SECRET_BITS = 64.0
 
 
 class Settings(BaseSettings):
@@ -210,6 +215,26 @@ def _is_placeholder(value: str, min_length: int) -> bool:
     return lowered in PLACEHOLDER_SECRETS or "changeme" in lowered or len(lowered) < min_length
 
 
+def estimated_bits(value: str) -> float:
+    """Shannon entropy of ``value``'s characters times its length: a rough upper bound.
+
+    Low for repeats (``'a' * 32`` → 0, ``'k3y-' * 10`` → 80 from only 4 symbols) and
+    high for generated tokens (``secrets.token_urlsafe(32)`` → about 200).
+    """
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    return -sum(n * math.log2(n / len(value)) for n in counts.values())
+
+
+def _is_low_entropy(value: str) -> bool:
+    # A string found inside itself doubled (minus the ends) repeats a shorter block.
+    periodic = value in (value + value)[1:-1]
+    return (
+        periodic or len(set(value)) < MIN_SECRET_SYMBOLS or estimated_bits(value) < MIN_SECRET_BITS
+    )
+
+
 def _dev_secret(directory: Path, name: str) -> SecretStr:
     """Reads, or creates with mode 600, a development secret file."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -242,6 +267,14 @@ def load_settings(**overrides: object) -> Settings:
             for name, (value, length) in required.items()
             if value is None or _is_placeholder(value.get_secret_value(), length)
         ]
+        problems += [
+            f"{name} looks hand-made (too few distinct characters or bits)"
+            for name, (value, _) in required.items()
+            if value is not None and _is_low_entropy(value.get_secret_value())
+        ]
+        values = [value.get_secret_value() for value, _ in required.values() if value]
+        if len(values) == 2 and values[0] == values[1]:
+            problems.append("HANDOFF_SERVICE_TOKEN and HANDOFF_SECRET_KEY are the same")
         if problems:
             raise SettingsError(
                 "refusing to start in production: "
