@@ -117,3 +117,23 @@ def test_disabled_agents_get_no_conversations_automatically(
         connection.execute(text("UPDATE agents SET online = true WHERE username = 'dora'"))
     app_client.post("/api/internal/handoffs", headers=service_headers(), json=handoff_body(CID))
     assert _assignee(app_client, admin_headers) is None
+
+
+def test_disabling_or_making_a_trainer_puts_held_conversations_back_in_the_queue(
+    app_client: TestClient,
+    admin_headers: dict[str, str],
+    make_agent: Callable[..., dict[str, str]],
+) -> None:
+    bob = make_agent("bob")
+    dora = make_agent("dora")
+    _held_by(app_client, bob, "telegram:901")
+    _held_by(app_client, dora, "telegram:902")
+    off = app_client.patch("/api/agents/bob", headers=admin_headers, json={"active": False})
+    assert off.status_code == 200
+    trainer = app_client.patch("/api/agents/dora", headers=admin_headers, json={"role": "trainer"})
+    assert trainer.status_code == 200
+    for cid in ("telegram:901", "telegram:902"):
+        body = app_client.get(f"/api/conversations/{cid}", headers=admin_headers).json()
+        assert (body["status"], body["assignee"]) == ("pending", None), cid
+        kinds = [m["activity"]["kind"] for m in body["messages"] if m.get("activity")]
+        assert kinds[-1] == "released"

@@ -13,6 +13,7 @@ from handoff.models import Agent
 from handoff.services.account_changes import AgentChanges, change_agent
 from handoff.services.accounts import create_agent
 from handoff.services.assignment import open_load
+from handoff.services.conversations.rules import can_reply
 from handoff.services.views import agent_json
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
@@ -40,17 +41,20 @@ async def create(
 async def change(
     username: Annotated[str, Path(max_length=64, pattern=USERNAME_PATTERN)],
     body: AgentPatch,
-    _admin: Admin,
+    admin: Admin,
     services: ServicesDep,
     session: SessionDep,
 ) -> dict[str, Any]:
     """Disables (``{"active": false}``), re-enables, or sets password, role, skills, capacity.
 
-    Disabling and a new password end every session of the account at once.
+    Disabling and a new password end every session of the account at once; the
+    conversations of an account that can no longer reply go back to their queue.
     """
     changes = AgentChanges(**body.model_dump(exclude_unset=True))
     agent = await change_agent(session, username, changes, pool=services.passwords)
     await session.commit()
+    if not can_reply(agent):
+        await services.conversations.release(agent, by=admin)
     return {"agent": {**agent_json(agent), "active": agent.active}}
 
 
