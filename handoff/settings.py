@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     handoff_login_window_s: int = Field(default=300, gt=0)
     handoff_login_address_attempts: int = Field(default=20, gt=0)
     handoff_login_global_attempts: int = Field(default=300, gt=0)
-    handoff_login_workers: int = Field(default=2, gt=0, le=64)
+    handoff_login_workers: int = Field(default=1, gt=0, le=64)
     handoff_login_queue: int = Field(default=8, ge=0)
     handoff_trusted_proxies: str = ""
     shop_api_url: str | None = None
