@@ -33,7 +33,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 SERVICE_TOKEN = "bench-service-token-" + secrets.token_hex(8)
-ADMIN = ("bench-admin", "bench-admin-" + secrets.token_hex(8))
+ADMIN = ("bench-admin", secrets.token_urlsafe(16))  # passes the password policy
 
 
 class BenchError(RuntimeError):
@@ -163,9 +163,9 @@ class Service:
 
 @contextlib.contextmanager
 def service_process(
-    database_url: str, rasa_url: str, work_dir: Path, **extra: str
+    database_url: str, rasa_url: str, work_dir: Path, *, cwd: Path = PROJECT_ROOT, **extra: str
 ) -> Iterator[Service]:
-    """``python -m handoff`` (migrates, then serves) on a free port."""
+    """``python -m handoff`` (migrates, then serves) on a free port; ``cwd`` holds the code."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HANDOFF_", "RASA_", "SLACK_"))}
     env.pop("DATABASE_URL", None)
@@ -189,7 +189,7 @@ def service_process(
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "handoff"],
-            cwd=PROJECT_ROOT,
+            cwd=cwd,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -228,7 +228,7 @@ async def create_agent(
     http: httpx.AsyncClient, admin: dict[str, str], username: str, **fields: Any
 ) -> dict[str, str]:
     """Creates an agent through ``POST /api/agents``; returns its bearer header."""
-    password = f"{username}-{secrets.token_hex(6)}"
+    password = secrets.token_urlsafe(16)
     response = await http.post(
         "/api/agents",
         headers=admin,

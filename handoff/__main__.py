@@ -10,6 +10,7 @@ import uvicorn
 from handoff.api.app import create_app
 from handoff.db import migrate
 from handoff.errors import SettingsError
+from handoff.logs import install_redaction
 from handoff.settings import load_settings
 
 
@@ -24,13 +25,18 @@ def main() -> int:
         print(f"handoff: {error}", file=sys.stderr)
         return 2
     migrate(settings.database)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.handoff_host,
         port=settings.handoff_port,
-        proxy_headers=True,
+        # The app reads X-Forwarded-For itself, and only from HANDOFF_TRUSTED_PROXIES:
+        # uvicorn's own handling believes any local peer.
+        proxy_headers=False,
         log_level="info",
     )
+    server = uvicorn.Server(config)  # configures uvicorn's loggers; then add the filter
+    install_redaction()
+    server.run()
     return 0
 
 

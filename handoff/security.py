@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 
@@ -39,6 +41,51 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+class HasherBusy(Exception):
+    """Every hashing slot is taken: refuse the attempt rather than queue it."""
+
+
+class PasswordPool:
+    """Runs argon2 in a few worker threads, off the event loop.
+
+    argon2 costs tens of milliseconds of CPU and releases the GIL: on the event
+    loop a burst of sign-ins froze every other request. At most ``workers`` hashes
+    run at once and ``waiting`` more queue; anything beyond is refused at once
+    (:class:`HasherBusy`) so a flood cannot build an unbounded backlog.
+    """
+
+    def __init__(self, *, workers: int, waiting: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="argon2")
+        self._limit = workers + waiting
+        self._busy = 0
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """:func:`verify_password` in the pool.
+
+        Raises:
+            HasherBusy: the pool and its queue are full.
+        """
+        if self._busy >= self._limit:
+            raise HasherBusy("too many sign-ins at once")
+        self._busy += 1
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._executor, verify_password, password_hash, password
+            )
+        finally:
+            self._busy -= 1
+
+    async def hash(self, password: str) -> str:
+        """:func:`hash_password` in the pool (admins' actions: queued, never refused)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, hash_password, password)
+
+    def close(self) -> None:
+        """Stops the worker threads."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
 def same_secret(given: str | None, expected: str) -> bool:
     """Constant-time comparison of a presented secret with the expected one."""
     if not given:
@@ -52,6 +99,7 @@ class Session:
 
     username: str
     csrf: str | None
+    version: int = 0
 
 
 class Signer:
@@ -62,14 +110,14 @@ class Signer:
         self._sessions = URLSafeTimedSerializer(secret_key, salt="handoff.session")
         self.ttl_s = ttl_s
 
-    def access_token(self, username: str) -> str:
-        """A bearer token for ``username``, valid for the configured lifetime."""
-        return self._tokens.dumps({"sub": username})
+    def access_token(self, username: str, version: int) -> str:
+        """A bearer token for ``username`` at token ``version``, valid for the lifetime."""
+        return self._tokens.dumps({"sub": username, "ver": version})
 
-    def session_cookie(self, username: str) -> tuple[str, str]:
+    def session_cookie(self, username: str, version: int) -> tuple[str, str]:
         """A session cookie value and the CSRF token bound to it."""
         csrf = secrets.token_urlsafe(24)
-        return self._sessions.dumps({"sub": username, "csrf": csrf}), csrf
+        return self._sessions.dumps({"sub": username, "csrf": csrf, "ver": version}), csrf
 
     def read_token(self, token: str) -> Session | None:
         """The session of a bearer token, or None when forged or expired."""
@@ -87,4 +135,9 @@ class Signer:
         if not isinstance(data, dict) or not isinstance(data.get("sub"), str):
             return None
         csrf = data.get("csrf")
-        return Session(username=data["sub"], csrf=csrf if isinstance(csrf, str) else None)
+        version = data.get("ver")
+        return Session(
+            username=data["sub"],
+            csrf=csrf if isinstance(csrf, str) else None,
+            version=version if isinstance(version, int) else -1,
+        )

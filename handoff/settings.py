@@ -8,9 +8,12 @@ secrets stop the service with a clear error.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections import Counter
 from datetime import time
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -39,6 +42,9 @@ PLACEHOLDER_SECRETS = frozenset(
 )
 MIN_SECRET_KEY_LENGTH = 32
 MIN_SERVICE_TOKEN_LENGTH = 16
+# Production secrets must look generated: enough distinct symbols and bits.
+MIN_SECRET_SYMBOLS = 10
+MIN_SECRET_BITS = 64.0
 
 
 class Settings(BaseSettings):
@@ -68,6 +74,11 @@ class Settings(BaseSettings):
     handoff_session_ttl_s: int = Field(default=12 * 3600, gt=0)
     handoff_login_attempts: int = Field(default=5, gt=0)
     handoff_login_window_s: int = Field(default=300, gt=0)
+    handoff_login_address_attempts: int = Field(default=20, gt=0)
+    handoff_login_global_attempts: int = Field(default=300, gt=0)
+    handoff_login_workers: int = Field(default=1, gt=0, le=64)
+    handoff_login_queue: int = Field(default=8, ge=0)
+    handoff_trusted_proxies: str = ""
     shop_api_url: str | None = None
     shop_api_token: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
@@ -106,6 +117,12 @@ class Settings(BaseSettings):
     def _blank_secret_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("handoff_trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
     @field_validator("handoff_business_hours")
     @classmethod
     def _hours(cls, value: str) -> str:
@@ -130,6 +147,11 @@ class Settings(BaseSettings):
     def business_hours(self) -> tuple[time, time]:
         """Opening and closing time, local to ``handoff_timezone``."""
         return parse_business_hours(self.handoff_business_hours)
+
+    @property
+    def trusted_proxies(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """Peers whose ``X-Forwarded-For`` is believed."""
+        return parse_networks(self.handoff_trusted_proxies)
 
     @property
     def slack_enabled(self) -> bool:
@@ -163,6 +185,18 @@ def parse_business_hours(value: str) -> tuple[time, time]:
     return start, end
 
 
+def parse_networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated addresses or CIDR blocks; raises :class:`SettingsError` otherwise."""
+    try:
+        return tuple(
+            ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()
+        )
+    except ValueError as error:
+        raise SettingsError(
+            f"HANDOFF_TRUSTED_PROXIES must list addresses or networks, got {value!r}"
+        ) from error
+
+
 def async_database_url(url: str) -> str:
     """Maps a plain database URL onto the async driver the service uses."""
     for plain, driver in (
@@ -179,6 +213,26 @@ def async_database_url(url: str) -> str:
 def _is_placeholder(value: str, min_length: int) -> bool:
     lowered = value.strip().lower()
     return lowered in PLACEHOLDER_SECRETS or "changeme" in lowered or len(lowered) < min_length
+
+
+def estimated_bits(value: str) -> float:
+    """Shannon entropy of ``value``'s characters times its length: a rough upper bound.
+
+    Low for repeats (``'a' * 32`` → 0, ``'k3y-' * 10`` → 80 from only 4 symbols) and
+    high for generated tokens (``secrets.token_urlsafe(32)`` → about 200).
+    """
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    return -sum(n * math.log2(n / len(value)) for n in counts.values())
+
+
+def _is_low_entropy(value: str) -> bool:
+    # A string found inside itself doubled (minus the ends) repeats a shorter block.
+    periodic = value in (value + value)[1:-1]
+    return (
+        periodic or len(set(value)) < MIN_SECRET_SYMBOLS or estimated_bits(value) < MIN_SECRET_BITS
+    )
 
 
 def _dev_secret(directory: Path, name: str) -> SecretStr:
@@ -213,6 +267,14 @@ def load_settings(**overrides: object) -> Settings:
             for name, (value, length) in required.items()
             if value is None or _is_placeholder(value.get_secret_value(), length)
         ]
+        problems += [
+            f"{name} looks hand-made (too few distinct characters or bits)"
+            for name, (value, _) in required.items()
+            if value is not None and _is_low_entropy(value.get_secret_value())
+        ]
+        values = [value.get_secret_value() for value, _ in required.values() if value]
+        if len(values) == 2 and values[0] == values[1]:
+            problems.append("HANDOFF_SERVICE_TOKEN and HANDOFF_SECRET_KEY are the same")
         if problems:
             raise SettingsError(
                 "refusing to start in production: "

@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from redis.asyncio import Redis
+from sqlalchemy.exc import DataError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff import db
 from handoff.api.deps import CurrentAgent
@@ -38,8 +40,8 @@ from handoff.api.state import Services
 from handoff.errors import Conflict, DeliveryError, Forbidden, InvalidInput, NotFound
 from handoff.events import EventBus, LiveHub
 from handoff.rasa_client import RasaClient
-from handoff.ratelimit import LoginLimiter, MemoryLoginLimiter, RedisLoginLimiter
-from handoff.security import Signer
+from handoff.ratelimit import Counter, DatabaseCounter, LoginLimiter, LoginLimits, RedisCounter
+from handoff.security import PasswordPool, Signer
 from handoff.services.accounts import bootstrap_admin
 from handoff.services.conversations import ConversationService
 from handoff.services.metrics import rollup
@@ -67,17 +69,21 @@ def domain_intents(path: Path) -> list[str]:
     return sorted(set(names))
 
 
-def _limiter(settings: Settings, redis: Redis | None) -> LoginLimiter:
-    if redis is not None:
-        return RedisLoginLimiter(
-            redis,
-            prefix=settings.handoff_redis_prefix,
-            attempts=settings.handoff_login_attempts,
-            window_s=settings.handoff_login_window_s,
-        )
-    return MemoryLoginLimiter(
-        attempts=settings.handoff_login_attempts, window_s=settings.handoff_login_window_s
+def _limiter(
+    settings: Settings, redis: Redis | None, sessions: async_sessionmaker[AsyncSession]
+) -> LoginLimiter:
+    counter: Counter = (
+        RedisCounter(redis, prefix=settings.handoff_redis_prefix)
+        if redis is not None
+        else DatabaseCounter(sessions)
     )
+    limits = LoginLimits(
+        per_username=settings.handoff_login_attempts,
+        per_address=settings.handoff_login_address_attempts,
+        overall=settings.handoff_login_global_attempts,
+        window_s=settings.handoff_login_window_s,
+    )
+    return LoginLimiter(counter, limits)
 
 
 async def _sweep_forever(services: Services) -> None:
@@ -113,8 +119,11 @@ def create_app(settings: Settings) -> FastAPI:
             conversations=ConversationService(
                 sessions=sessions, bus=bus, rasa=rasa, settings=settings
             ),
-            limiter=_limiter(settings, redis),
+            limiter=_limiter(settings, redis, sessions),
             signer=Signer(settings.secret_key(), ttl_s=settings.handoff_session_ttl_s),
+            passwords=PasswordPool(
+                workers=settings.handoff_login_workers, waiting=settings.handoff_login_queue
+            ),
             redis=redis,
             shop=(
                 ShopClient(
@@ -163,6 +172,7 @@ def create_app(settings: Settings) -> FastAPI:
             if redis is not None:
                 await redis.aclose()
             await engine.dispose()
+            services.passwords.close()
 
     app = FastAPI(
         title="Handoff service",
@@ -240,6 +250,21 @@ def _errors(app: FastAPI) -> None:
 
     app.add_exception_handler(RequestValidationError, malformed)
 
+    async def unstorable(_request: Request, error: Exception) -> Response:
+        # A value the database refuses (a NUL in a text, a number out of range): the
+        # caller's input, so a 400, not a 500. The transaction was rolled back.
+        logger.info("refused a value the database cannot store: %s", type(error).__name__)
+        return JSONResponse(
+            status_code=status.HTTP_400_BAD_REQUEST,
+            content={"detail": "a value in the request cannot be stored"},
+        )
+
+    app.add_exception_handler(DataError, unstorable)
+
 
 def _guards(app: FastAPI, settings: Settings) -> None:
-    app.add_middleware(GuardMiddleware, max_body_bytes=settings.handoff_max_body_bytes)
+    app.add_middleware(
+        GuardMiddleware,
+        max_body_bytes=settings.handoff_max_body_bytes,
+        production=settings.production,
+    )

@@ -51,9 +51,16 @@ def read_credentials(
     return None, False
 
 
-async def agent_for(session: AsyncSession, username: str) -> Agent | None:
-    """The account a valid session names, if it still exists."""
-    return await session.scalar(select(Agent).where(Agent.username == username))
+async def agent_for(session: AsyncSession, found: Session) -> Agent | None:
+    """The account a signed session names, if it exists, is active and was not signed out.
+
+    Logout, a password change and disabling bump the account's ``token_version``;
+    tokens and cookies issued before then carry an older one and end here.
+    """
+    agent = await session.scalar(select(Agent).where(Agent.username == found.username))
+    if agent is None or not agent.active or agent.token_version != found.version:
+        return None
+    return agent
 
 
 async def current_agent(
@@ -78,13 +85,17 @@ async def current_agent(
         and not (found.csrf and same_secret(request.headers.get(CSRF_HEADER), found.csrf))
     ):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong X-CSRF-Token header")
-    agent = await agent_for(session, found.username)
+    agent = await agent_for(session, found)
     # End the lookup's transaction: the connection goes back to the pool. Held for the
     # whole request (idle in transaction) while the service opens sessions of its own,
     # a burst of pool-size requests deadlocked the pool (bench/handoff_latency.py).
     await session.commit()
     if agent is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "this account no longer exists")
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "this session has ended; sign in again",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     request.state.session = found
     return agent
 

@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from handoff.models import Role
 from handoff.services.storable import json_problem, text_problem, transcript_problem
 
+# Letters, digits, _ . @ - only: NULs and other control characters never reach a query.
+USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]+$"
+
 
 class Credentials(BaseModel):
     """``{"username", "password"}``."""
 
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(min_length=1, max_length=64, pattern=USERNAME_PATTERN)
     password: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordChange(BaseModel):
+    """``POST /api/me/password``: ``{"current_password", "new_password"}``."""
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class AgentPatch(BaseModel):
+    """``PATCH /api/agents/{username}``: any of the fields; absent ones stay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool | None = None
+    password: str | None = Field(default=None, min_length=1, max_length=1024)
+    role: Role | None = None
+    skills: list[Annotated[str, Field(max_length=64)]] | None = None
+    capacity: int | None = Field(default=None, ge=0, le=100)
 
 
 class Presence(BaseModel):
@@ -26,7 +48,7 @@ class Presence(BaseModel):
 class NewAgent(BaseModel):
     """``POST /api/agents``."""
 
-    username: str = Field(min_length=2, max_length=64)
+    username: str = Field(min_length=2, max_length=64, pattern=USERNAME_PATTERN)
     password: str = Field(min_length=1, max_length=1024)
     role: Role = Role.AGENT
     skills: list[str] = Field(default_factory=list)
@@ -36,8 +58,8 @@ class NewAgent(BaseModel):
 class AssignBody(BaseModel):
     """No body (claim), ``{"agent": "bob"}`` or ``{"team": "billing"}``."""
 
-    agent: str | None = None
-    team: str | None = None
+    agent: str | None = Field(default=None, max_length=64, pattern=USERNAME_PATTERN)
+    team: str | None = Field(default=None, max_length=64, pattern=USERNAME_PATTERN)
 
 
 class NewMessage(BaseModel):

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from handoff.events import EventBus, LiveHub
 from handoff.rasa_client import RasaClient
 from handoff.ratelimit import LoginLimiter
-from handoff.security import Signer
+from handoff.security import PasswordPool, Signer
 from handoff.services.conversations import ConversationService
 from handoff.settings import Settings
 from handoff.shop_client import ShopClient
@@ -29,6 +29,7 @@ class Services:
     conversations: ConversationService
     limiter: LoginLimiter
     signer: Signer
+    passwords: PasswordPool
     redis: Redis | None = None
     shop: ShopClient | None = None
     intents: list[str] = field(default_factory=list)

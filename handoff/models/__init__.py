@@ -17,6 +17,7 @@ from handoff.models.canned import CannedResponse
 from handoff.models.conversations import Conversation, ConversationStatus, HandoffRecord
 from handoff.models.dead_letters import DeadLetter
 from handoff.models.flags import Flag
+from handoff.models.login_counters import LoginCounter
 from handoff.models.message_counts import BUCKET_S, MessageCount, bucket_of
 from handoff.models.messages import Message, MessageRole
 from handoff.models.ratings import CsatRating
@@ -37,6 +38,7 @@ __all__ = [
     "DeadLetter",
     "Flag",
     "HandoffRecord",
+    "LoginCounter",
     "Message",
     "MessageCount",
     "MessageRole",

@@ -4,13 +4,15 @@
 column         type                     notes
 =============  =======================  ===========================
 id             integer                  primary key
-username       varchar(64)              unique
+username       varchar(64)              unique, also case-insensitively
 password_hash  varchar(255)
 role           varchar(16)              agent | trainer | admin
 skills         JSON list of str
 capacity       integer                  open conversations at once
 online         boolean
 last_seen      timestamptz              nullable
+active         boolean                  false: cannot sign in (disabled)
+token_version  integer                  bumped to end every session at once
 created_at     timestamptz
 =============  =======================  ===========================
 """
@@ -20,8 +22,9 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import true as sa_true
 
 from handoff.models.base import Base, string_enum, utcnow
 
@@ -38,6 +41,7 @@ class Agent(Base):
     """A person using the inbox."""
 
     __tablename__ = "agents"
+    __table_args__ = (Index("ux_agents_username_lower", text("lower(username)"), unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -47,4 +51,6 @@ class Agent(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=5)
     online: Mapped[bool] = mapped_column(Boolean, default=False)
     last_seen: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -48,7 +48,11 @@ async def available_agents(session: AsyncSession) -> list[Agent]:
     """Online agents (and admins) who take conversations."""
     result = await session.scalars(
         select(Agent)
-        .where(Agent.online.is_(True), Agent.role.in_([Role.AGENT, Role.ADMIN]))
+        .where(
+            Agent.online.is_(True),
+            Agent.active.is_(True),
+            Agent.role.in_([Role.AGENT, Role.ADMIN]),
+        )
         .order_by(Agent.id)
     )
     return list(result)

@@ -22,6 +22,8 @@ from handoff.services.views import is_late, iso
 LIST_FILTERS = ("pending", "mine", "open", "resolved", "all")
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
+# Deeper than any real queue; bigger offsets are refused, not passed to the database.
+MAX_OFFSET = 1_000_000
 
 
 # The statements are built once per filter (SQLAlchemy caches their compiled form);

@@ -25,7 +25,7 @@ from handoff.db import migrate, sync_database_url
 from handoff.models import Base
 from handoff.settings import Settings, load_settings
 from tests.handoff.fake_rasa import FakeRasa
-from tests.handoff.helpers import ADMIN, RASA_TOKEN, SERVICE_TOKEN, bearer
+from tests.handoff.helpers import ADMIN, AGENT_PASSWORD, RASA_TOKEN, SERVICE_TOKEN, bearer
 from tests.support.servers import serve_in_thread
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -172,7 +172,7 @@ def make_agent(
         capacity: int = 5,
         online: bool = False,
     ) -> dict[str, str]:
-        password = f"{username}-password-1"
+        password = AGENT_PASSWORD
         response = app_client.post(
             "/api/agents",
             headers=admin_headers,

@@ -15,7 +15,9 @@ from fastapi.testclient import TestClient
 
 SERVICE_TOKEN = "test-service-token-0123456789"
 RASA_TOKEN = "rasa-token-for-tests"
-ADMIN = ("root", "root-password-1")
+ADMIN = ("root", "violet-harbour-lamp-42")
+# Every agent the fixtures create signs in with this (it passes the password policy).
+AGENT_PASSWORD = "quiet-copper-kettle-17"
 
 
 def bearer(client: TestClient, username: str, password: str) -> dict[str, str]:
@@ -107,7 +109,9 @@ def serving(app: Any) -> Iterator[str]:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="websockets-sansio"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", ws="websockets-sansio", proxy_headers=False)
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     try:

@@ -131,7 +131,12 @@ def test_roles(app_client: TestClient, make_agent: Callable[..., dict[str, str]]
 def test_admin_creates_agents_and_names_are_unique(
     app_client: TestClient, admin_headers: dict[str, str]
 ) -> None:
-    body = {"username": "bob", "password": "bob-password", "role": "agent", "skills": ["logistics"]}
+    body = {
+        "username": "bob",
+        "password": "tidal-granite-55",
+        "role": "agent",
+        "skills": ["logistics"],
+    }
     created = app_client.post("/api/agents", headers=admin_headers, json=body)
     assert created.status_code == 201
     assert created.json()["agent"]["skills"] == ["logistics"]

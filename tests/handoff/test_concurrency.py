@@ -13,7 +13,14 @@ from sqlalchemy.engine import Engine
 from handoff.api.app import create_app
 from handoff.settings import Settings
 from tests.handoff.fake_rasa import FakeRasa
-from tests.handoff.helpers import ADMIN, handoff_body, service_headers, serving, user_event
+from tests.handoff.helpers import (
+    ADMIN,
+    AGENT_PASSWORD,
+    handoff_body,
+    service_headers,
+    serving,
+    user_event,
+)
 
 
 def _login(base: str, username: str, password: str) -> dict[str, str]:
@@ -32,9 +39,9 @@ def _agents(base: str, count: int) -> list[dict[str, str]]:
         httpx.post(
             f"{base}/api/agents",
             headers=admin,
-            json={"username": name, "password": f"{name}-password"},
+            json={"username": name, "password": AGENT_PASSWORD},
         ).raise_for_status()
-        headers.append(_login(base, name, f"{name}-password"))
+        headers.append(_login(base, name, AGENT_PASSWORD))
     return headers
 
 

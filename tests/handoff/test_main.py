@@ -31,7 +31,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
         {
             "BOT_VAR_DIR": str(tmp_path),
             "HANDOFF_PORT": str(port),
-            "HANDOFF_BOOTSTRAP_ADMIN": "boss:boss-password-1",
+            "HANDOFF_BOOTSTRAP_ADMIN": "boss:amber-lighthouse-93",
             **extra,
         }
     )
@@ -60,16 +60,21 @@ def test_python_m_handoff_migrates_and_serves(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "the service did not answer /health"
             time.sleep(0.3)
         token = httpx.post(
-            f"{base}/api/auth/token", json={"username": "boss", "password": "boss-password-1"}
+            f"{base}/api/auth/token", json={"username": "boss", "password": "amber-lighthouse-93"}
         )
         assert token.status_code == 200
         me = httpx.get(
             f"{base}/api/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
         )
         assert me.json()["role"] == "admin"
+        # A credential in a query string never reaches the access log.
+        httpx.get(f"{base}/api/me?token=do-not-log-this-value")
     finally:
         process.terminate()
         process.wait(timeout=30)
+    log = process.stdout.read().decode()  # type: ignore[union-attr]
+    assert "/api/me?token=[redacted]" in log
+    assert "do-not-log-this-value" not in log
     with sqlite3.connect(tmp_path / "handoff.sqlite3") as connection:
         version = connection.execute("SELECT version_num FROM alembic_version").fetchone()
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import stat
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pytest
 
 from handoff.errors import SettingsError
 from handoff.settings import load_settings
+
+SAME_SECRET = secrets.token_urlsafe(32)
 
 
 def _clean(tmp_path: Path, **values: object) -> dict[str, object]:
@@ -66,15 +69,40 @@ def test_production_refuses_missing_or_placeholder_secrets(
 
 
 def test_production_accepts_real_secrets(tmp_path: Path) -> None:
+    token, key = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
     settings = load_settings(
         **_clean(
             tmp_path,
             handoff_env="production",
-            handoff_service_token="t0k3n-" * 4,
-            handoff_secret_key="k3y-" * 10,
+            handoff_service_token=token,
+            handoff_secret_key=key,
         )
     )
-    assert settings.production and settings.service_token() == "t0k3n-" * 4
+    assert settings.production and settings.service_token() == token
+
+
+@pytest.mark.parametrize(
+    ("token", "key", "complaint"),
+    [
+        ("t0k3n-" * 4, secrets.token_urlsafe(32), "HANDOFF_SERVICE_TOKEN looks hand-made"),
+        (secrets.token_urlsafe(16), "a" * 32, "HANDOFF_SECRET_KEY"),
+        (secrets.token_urlsafe(16), "k3y-" * 10, "HANDOFF_SECRET_KEY looks hand-made"),
+        (secrets.token_urlsafe(16), "0123456789" * 4, "HANDOFF_SECRET_KEY looks hand-made"),
+        (SAME_SECRET, SAME_SECRET, "are the same"),
+    ],
+)
+def test_production_refuses_low_entropy_and_identical_secrets(
+    tmp_path: Path, token: str, key: str, complaint: str
+) -> None:
+    with pytest.raises(SettingsError, match=complaint):
+        load_settings(
+            **_clean(
+                tmp_path,
+                handoff_env="production",
+                handoff_service_token=token,
+                handoff_secret_key=key,
+            )
+        )
 
 
 def test_bad_business_hours(tmp_path: Path) -> None:

@@ -145,7 +145,7 @@ def test_slack_thread_buttons_and_replies(slack_stack: tuple[str, FakeSlack, Fak
     httpx.post(
         f"{base}/api/agents",
         headers=admin,
-        json={"username": "alice", "password": "alice-password-1", "skills": []},
+        json={"username": "alice", "password": "silver-orchard-rain-5", "skills": []},
     ).raise_for_status()
     httpx.post(
         f"{base}/api/internal/handoffs",

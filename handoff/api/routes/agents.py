@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 from sqlalchemy import select
 
-from handoff.api.deps import Admin, CurrentAgent, SessionDep
-from handoff.api.schemas import NewAgent
+from handoff.api.deps import Admin, CurrentAgent, ServicesDep, SessionDep
+from handoff.api.schemas import USERNAME_PATTERN, AgentPatch, NewAgent
 from handoff.models import Agent
+from handoff.services.account_changes import AgentChanges, change_agent
 from handoff.services.accounts import create_agent
 from handoff.services.assignment import open_load
+from handoff.services.conversations.rules import can_reply
 from handoff.services.views import agent_json
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create(body: NewAgent, _admin: Admin, session: SessionDep) -> dict[str, Any]:
+async def create(
+    body: NewAgent, _admin: Admin, services: ServicesDep, session: SessionDep
+) -> dict[str, Any]:
     """Creates an account (admin only)."""
     agent = await create_agent(
         session,
@@ -27,9 +31,31 @@ async def create(body: NewAgent, _admin: Admin, session: SessionDep) -> dict[str
         role=body.role,
         skills=body.skills,
         capacity=body.capacity,
+        pool=services.passwords,
     )
     await session.commit()
     return {"agent": agent_json(agent)}
+
+
+@router.patch("/{username}")
+async def change(
+    username: Annotated[str, Path(max_length=64, pattern=USERNAME_PATTERN)],
+    body: AgentPatch,
+    admin: Admin,
+    services: ServicesDep,
+    session: SessionDep,
+) -> dict[str, Any]:
+    """Disables (``{"active": false}``), re-enables, or sets password, role, skills, capacity.
+
+    Disabling and a new password end every session of the account at once; the
+    conversations of an account that can no longer reply go back to their queue.
+    """
+    changes = AgentChanges(**body.model_dump(exclude_unset=True))
+    agent = await change_agent(session, username, changes, pool=services.passwords)
+    await session.commit()
+    if not can_reply(agent):
+        await services.conversations.release(agent, by=admin)
+    return {"agent": {**agent_json(agent), "active": agent.active}}
 
 
 @router.get("")
@@ -37,4 +63,9 @@ async def list_agents(_agent: CurrentAgent, session: SessionDep) -> dict[str, An
     """Every account with its role, skills, presence and ``load`` (open conversations held)."""
     agents = await session.scalars(select(Agent).order_by(Agent.username))
     load = await open_load(session)
-    return {"agents": [{**agent_json(agent), "load": load.get(agent.id, 0)} for agent in agents]}
+    return {
+        "agents": [
+            {**agent_json(agent), "active": agent.active, "load": load.get(agent.id, 0)}
+            for agent in agents
+        ]
+    }

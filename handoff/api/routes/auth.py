@@ -6,36 +6,41 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
+from handoff.api.client_address import client_address
 from handoff.api.deps import CurrentAgent, ServicesDep, SessionDep
-from handoff.api.schemas import Credentials, Presence
+from handoff.api.schemas import Credentials, PasswordChange, Presence
 from handoff.api.state import Services
 from handoff.models import Agent
-from handoff.security import CSRF_COOKIE, SESSION_COOKIE
+from handoff.security import CSRF_COOKIE, SESSION_COOKIE, HasherBusy
+from handoff.services.account_changes import change_own_password, end_sessions
 from handoff.services.accounts import authenticate
 from handoff.services.views import agent_json
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _too_many(message: str, retry_after_s: int) -> HTTPException:
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS, message, headers={"Retry-After": str(retry_after_s)}
+    )
 
 
 async def _check(
     services: Services, session: SessionDep, request: Request, body: Credentials
 ) -> Agent:
-    key = f"{body.username.lower()}|{_client(request)}"
-    if await services.limiter.blocked(key):
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            "too many failed sign-ins; try again later",
-            headers={"Retry-After": str(services.settings.handoff_login_window_s)},
+    # Counted before the password is checked, so concurrent guesses cannot race the limit.
+    address = client_address(request, services.settings.trusted_proxies)
+    if not await services.limiter.admit(body.username, address):
+        raise _too_many(
+            "too many sign-in attempts; try again later", services.limiter.limits.window_s
         )
-    agent = await authenticate(session, body.username, body.password)
+    try:
+        agent = await authenticate(session, body.username, body.password, pool=services.passwords)
+    except HasherBusy as error:
+        raise _too_many("too many sign-ins at once; try again in a moment", 1) from error
     if agent is None:
-        await services.limiter.failed(key)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
-    await services.limiter.reset(key)
+    await services.limiter.succeeded(body.username, address)
     return agent
 
 
@@ -45,7 +50,10 @@ async def token(
 ) -> dict[str, str]:
     """A bearer token for scripts and the Rasa side's tools."""
     agent = await _check(services, session, request, body)
-    return {"access_token": services.signer.access_token(agent.username), "token_type": "bearer"}
+    return {
+        "access_token": services.signer.access_token(agent.username, agent.token_version),
+        "token_type": "bearer",
+    }
 
 
 @router.post("/auth/login")
@@ -58,7 +66,7 @@ async def login(
 ) -> dict[str, Any]:
     """Sets the HttpOnly session cookie; state-changing calls must echo ``csrf_token``."""
     agent = await _check(services, session, request, body)
-    cookie, csrf = services.signer.session_cookie(agent.username)
+    cookie, csrf = services.signer.session_cookie(agent.username, agent.token_version)
     secure = services.settings.production
     ttl = services.settings.handoff_session_ttl_s
     response.set_cookie(
@@ -78,11 +86,31 @@ async def login(
 
 
 @router.post("/auth/logout")
-async def logout(agent: CurrentAgent, response: Response, services: ServicesDep) -> dict[str, bool]:
-    """Clears the session cookies and marks the agent offline."""
+async def logout(
+    agent: CurrentAgent, response: Response, services: ServicesDep, session: SessionDep
+) -> dict[str, bool]:
+    """Ends every session of the agent (cookies and bearer tokens) and marks it offline."""
     await services.conversations.set_presence(agent, online=False)
+    await end_sessions(session, agent.id)
+    await session.commit()
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
+    return {"ok": True}
+
+
+@router.post("/me/password")
+async def change_password(
+    body: PasswordChange, agent: CurrentAgent, services: ServicesDep, session: SessionDep
+) -> dict[str, bool]:
+    """A new password (the current one required); every session ends, sign in again."""
+    await change_own_password(
+        session,
+        agent,
+        current=body.current_password,
+        new=body.new_password,
+        pool=services.passwords,
+    )
+    await session.commit()
     return {"ok": True}
 
 

@@ -39,7 +39,7 @@ async def list_conversations(
         str, Query(alias="status", pattern="^(pending|mine|open|resolved|all)$")
     ] = "pending",
     limit: Annotated[int, Query(ge=1, le=inbox_list.MAX_PAGE)] = inbox_list.DEFAULT_PAGE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=inbox_list.MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """``{"conversations": [...], "has_more": bool, "counts": {...}}`` for one queue filter.
 

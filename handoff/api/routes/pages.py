@@ -11,7 +11,7 @@ from sqlalchemy import text
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from handoff.api.deps import read_credentials
+from handoff.api.deps import agent_for, read_credentials
 from handoff.api.state import Services
 from handoff.security import SESSION_COOKIE
 
@@ -45,14 +45,32 @@ async def login_page() -> Response:
     return Response("the inbox UI is not installed", status_code=404)
 
 
+# Scripts, styles and images the login page needs; anything else (an HTML page, a
+# directory however spelled: ``dashboard``, ``dashboard/``, ``./dashboard//``) needs a
+# session. Allow-listing what is public means a new spelling cannot slip through.
+PUBLIC_SUFFIXES = (".js", ".mjs", ".css", ".svg", ".png", ".ico", ".woff", ".woff2", ".map")
+
+
+def is_public_asset(path: str) -> bool:
+    """True for a static asset anyone may fetch."""
+    return path.endswith(PUBLIC_SUFFIXES)
+
+
+async def signed_in(scope: Scope) -> bool:
+    """True when the request carries a live session cookie (active, not signed out)."""
+    services: Services = scope["app"].state.services
+    cookies: dict[str, Any] = Request(scope).cookies
+    found, _ = read_credentials(services, bearer=None, cookie=cookies.get(SESSION_COOKIE))
+    if found is None:
+        return False
+    async with services.sessions() as session:
+        return await agent_for(session, found) is not None
+
+
 class InboxFiles(StaticFiles):
-    """The UI's files; assets are public (the login page needs them), HTML needs a session."""
+    """The UI's files; assets are public (the login page needs them), the rest needs a session."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        if path in ("", ".") or path.endswith((".html", "/")):
-            services: Services = scope["app"].state.services
-            cookies: dict[str, Any] = Request(scope).cookies
-            found, _ = read_credentials(services, bearer=None, cookie=cookies.get(SESSION_COOKIE))
-            if found is None:
-                return RedirectResponse("/login", status_code=303)
+        if not is_public_asset(path) and not await signed_in(scope):
+            return RedirectResponse("/login", status_code=303)
         return await super().get_response(path, scope)

@@ -52,7 +52,7 @@ async def live(websocket: WebSocket) -> None:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
         return
     async with services.sessions() as session:
-        if await agent_for(session, found.username) is None:
+        if await agent_for(session, found) is None:
             await _refuse_unauthorized(websocket)
             return
     await websocket.accept()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import events
 from handoff.errors import Conflict, NotFound
 from handoff.models import Agent, Conversation, ConversationStatus, utcnow
 from handoff.services import assignment
+from handoff.services.conversations.rules import check_may_move, check_may_receive
 from handoff.services.conversations.store import ACTIVE, ConversationStore
 
 
@@ -102,7 +103,9 @@ class Assign:
 
         Raises:
             NotFound: no such conversation or agent.
-            Conflict: the conversation is not with people, or someone else holds it.
+            Conflict: the conversation is not with people, someone else holds it, or the
+                target cannot reply (disabled, or a trainer).
+            Forbidden: a transfer or team move by someone neither holding it nor admin.
         """
         async with self._store.locked(cid):
             async with self._store.sessions.begin() as session:
@@ -110,6 +113,7 @@ class Assign:
                 if conversation.status not in ACTIVE:
                     raise Conflict(f"{cid} is not waiting for or with an agent")
                 if team is not None:
+                    check_may_move(conversation, actor, "move to a team")
                     self._to_team(session, conversation, team, actor)
                     kind = events.UPDATED
                 else:
@@ -138,10 +142,14 @@ class Assign:
     ) -> None:
         cid = conversation.id
         target = actor
-        if agent is not None and agent != actor.username:
-            found = await session.scalar(select(Agent).where(Agent.username == agent))
+        if agent is not None and agent.lower() != actor.username.lower():
+            check_may_move(conversation, actor, "transfer")
+            found = await session.scalar(
+                select(Agent).where(func.lower(Agent.username) == agent.lower())
+            )
             if found is None:
                 raise NotFound(f"no agent {agent!r}")
+            check_may_receive(found)
             target = found
         elif conversation.assignee_id not in (None, actor.id) and actor.role.value != "admin":
             raise Conflict(f"{cid} is held by another agent; ask for a transfer")

@@ -9,6 +9,7 @@ from handoff.errors import Conflict, DeliveryError
 from handoff.models import Agent, ConversationStatus, utcnow
 from handoff.rasa_client import RasaClient
 from handoff.services.conversations.assign import AutoAssign
+from handoff.services.conversations.rules import check_may_move
 from handoff.services.conversations.store import ACTIVE, ConversationStore, close_episode
 from handoff.services.conversations.survey import CsatSurvey
 
@@ -29,6 +30,7 @@ class HandBack:
         Raises:
             NotFound: no such conversation.
             Conflict: the conversation is not with people.
+            Forbidden: another agent holds it (admins may).
             DeliveryError: Rasa did not take the ``resume``; nothing changed.
         """
         async with self._store.locked(cid):
@@ -36,6 +38,7 @@ class HandBack:
                 conversation = await self._store.get(session, cid)
                 if conversation.status not in ACTIVE:
                     raise Conflict(f"{cid} is not with an agent")
+                check_may_move(conversation, agent, "hand back")
             await self._rasa.resume(cid)
             async with self._store.sessions.begin() as session:
                 conversation = await self._store.get(session, cid)
@@ -65,12 +68,14 @@ class Resolve:
         Raises:
             NotFound: no such conversation.
             Conflict: the conversation is not with people.
+            Forbidden: another agent holds it (admins may).
         """
         async with self._store.locked(cid):
             async with self._store.sessions.begin() as session:
                 conversation = await self._store.get(session, cid)
                 if conversation.status not in ACTIVE:
                     raise Conflict(f"{cid} is not with an agent")
+                check_may_move(conversation, agent, "resolve")
                 now = utcnow()
                 close_episode(conversation, await self._store.episode(session, cid), "resolved")
                 conversation.status = ConversationStatus.RESOLVED

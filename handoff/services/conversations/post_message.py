@@ -7,7 +7,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import events
-from handoff.errors import Conflict, DeliveryError
+from handoff.errors import Conflict, DeliveryError, InvalidInput
 from handoff.models import Agent, Conversation, Message, MessageRole, utcnow
 from handoff.rasa_client import RasaClient
 from handoff.services.conversations.assign import take
@@ -24,7 +24,10 @@ def checked_text(text: str) -> str:
 
     Raises:
         Conflict: the text is empty or longer than ``MAX_TEXT_LENGTH``.
+        InvalidInput: the text holds a NUL (no channel or database carries one).
     """
+    if "\x00" in text:
+        raise InvalidInput("the message contains a NUL character")
     text = text.strip()
     if not text:
         raise Conflict("the message is empty")

@@ -19,6 +19,7 @@ from handoff.services.conversations.hand_off import HandOff, HandoffRequest
 from handoff.services.conversations.ingest import Ingest
 from handoff.services.conversations.post_message import PostMessage
 from handoff.services.conversations.presence import MarkRead, SetPresence
+from handoff.services.conversations.release import Release
 from handoff.services.conversations.store import ConversationStore
 from handoff.services.conversations.survey import CsatSurvey
 from handoff.services.conversations.sweep import Sweep
@@ -58,6 +59,7 @@ class ConversationService:
         self._post_message = PostMessage(store, rasa)
         self._hand_back = HandBack(store, rasa, auto_assign)
         self._resolve = Resolve(store, survey, auto_assign)
+        self._release = Release(store, auto_assign)
         self._mark_read = MarkRead(store)
         self._set_presence = SetPresence(store, auto_assign)
         self._sweep = Sweep(store, survey, auto_assign, settings)
@@ -101,6 +103,10 @@ class ConversationService:
     async def resolve(self, cid: str, *, agent: Agent) -> None:
         """See :meth:`Resolve.perform`."""
         await self._resolve.perform(cid, agent=agent)
+
+    async def release(self, agent: Agent, *, by: Agent) -> list[str]:
+        """See :meth:`Release.perform`."""
+        return await self._release.perform(agent, by=by)
 
     async def mark_read(self, cid: str) -> None:
         """See :meth:`MarkRead.perform`."""

@@ -43,6 +43,7 @@ ACTIVITY_TEXT = {
     "handed_back": "Handed back to the bot by {agent}",
     "resolved": "Resolved by {agent}",
     "resumed_outside": "Resumed in Rasa outside the inbox",
+    "released": "Back in the queue: {agent} can no longer reply (changed by {by})",
 }
 
 

@@ -59,11 +59,19 @@ class MetricsFilter:
         return [self.first_day + timedelta(days=n) for n in range(count)]
 
 
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
 def _day(value: str, name: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise MetricsInputError(f"{name} must be a date YYYY-MM-DD, not {value!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        # The day after 9999-12-31 does not exist; a range's end is computed from it.
+        raise MetricsInputError(f"{name} must lie between {FIRST_DAY} and {LAST_DAY}")
+    return day
 
 
 def parse_filter(

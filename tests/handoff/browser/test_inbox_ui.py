@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parents[3]
 # A real service process per test (migrations, argon2 sign-ins) on a shared 2-core machine.
 pytestmark = pytest.mark.timeout(300)
 XSS_TEXT = "<img src=x onerror=alert(1)>你好"
-PASSWORD = {"alice": "alice-password-1", "bob": "bob-password-1"}
+PASSWORD = {"alice": "silver-orchard-rain-5", "bob": "copper-meadow-wind-8"}
 SECRET_KEY = "browser-test-secret-key-0123456789abcdef"
 
 # Records notifications and oscillators instead of showing and playing them.

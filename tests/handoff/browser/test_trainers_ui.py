@@ -28,6 +28,7 @@ from tests.support.browser import ARTIFACTS, chromium
 
 XSS = '<img src=x onerror="window.__pwned=1">订单在哪'
 LOW = [("greet", 0.2), ("thank", 0.1)]
+TRAINER_UI_PASSWORD = "linen-compass-tide-61"
 
 
 def _user(cid: str, text: str, ts: float) -> dict[str, Any]:
@@ -76,7 +77,7 @@ def service(settings: Settings) -> Iterator[str]:
             created = httpx.post(
                 f"{base}/api/agents",
                 headers=admin,
-                json={"username": name, "password": f"{name}-password-1", "role": role},
+                json={"username": name, "password": TRAINER_UI_PASSWORD, "role": role},
             )
             assert created.status_code == 201, created.text
         yield base
@@ -96,7 +97,7 @@ def _log_in(browser: Any, base: str, user: str, locale: str = "en-US") -> tuple[
     page.goto(f"{base}/trainers/")
     page.wait_for_url(f"{base}/login?next=/trainers/")
     page.locator("#username").fill(user)
-    page.locator("#password").fill(f"{user}-password-1")
+    page.locator("#password").fill(TRAINER_UI_PASSWORD)
     page.locator("#login-button").click()
     page.wait_for_url(f"{base}/trainers/")
     return page, errors
