@@ -1,7 +1,7 @@
 """Dead letters: events and hand-offs the service refused to store
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-07 17:00:00
 
 A customer message holding U+0000 used to make ``/api/internal/events``
