@@ -50,14 +50,9 @@ class Rasa:
 
 
 @pytest.fixture(autouse=True)
-def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(Sanic, "test_mode", True)
-    monkeypatch.setenv("BOT_IGNORE_DOTENV", "1")
-    monkeypatch.setenv("BOT_VAR_DIR", str(tmp_path))
+def service_token(environment: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded settings, with the service token the outbound routes demand."""
     monkeypatch.setenv("HANDOFF_SERVICE_TOKEN", SERVICE_TOKEN)
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    return tmp_path
 
 
 @asynccontextmanager

@@ -47,17 +47,6 @@ def telegram() -> Iterator[TelegramApi]:
         yield api
 
 
-@pytest.fixture
-def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """As `bot serve rasa` has it: no Redis, ids claimed in SQLite, Sanic in test mode."""
-    monkeypatch.setattr(Sanic, "test_mode", True)
-    monkeypatch.setenv("BOT_IGNORE_DOTENV", "1")
-    monkeypatch.setenv("BOT_VAR_DIR", str(tmp_path))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    return tmp_path
-
-
 async def test_telegram_cleans_the_text_before_rasa(
     telegram: TelegramApi, environment: Path
 ) -> None:
