@@ -57,3 +57,17 @@ def identifier_answer(text: str | None) -> IdentifierAnswer | None:
     order_ids = find_order_ids(text)
     first = order_ids[0] if order_ids else (find_case_id(text) or identifiers[0])
     return IdentifierAnswer(order_ids=order_ids, first=first)
+
+
+# The "another order" button typed back (channels without buttons show the
+# titles as text), and what customers say instead.
+_ANOTHER_ORDER = re.compile(
+    r"^(?:(?:不是|不对|不對)[，,\s]*)?(?:是)?(?:其他|其它|别的|別的|另一个|另一個|另外一个|另外一個)(?:的)?(?:订单|訂單)[。.!！]*$"
+    r"|^(?:no[,\s]*)?(?:an?other|a different|the other|different) order[.!]*$",
+    re.IGNORECASE,
+)
+
+
+def wants_another_order(text: str | None) -> bool:
+    """Whether ``text`` answers "is it this order?" with "another order"."""
+    return bool(text) and bool(_ANOTHER_ORDER.match(str(text).strip()))

@@ -19,7 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.answers import IdentifierAnswer, identifier_answer
+from actions.answers import IdentifierAnswer, identifier_answer, wants_another_order
 from actions.context import AFTER_SALES_TASKS, EDITABLE_STATUSES, TASK_INTENTS, describe_items
 from actions.order_ids import find_case_id, find_order_id, find_order_ids
 from actions.shop_client import Json, NotFound, ShopClient, ShopError
@@ -133,6 +133,8 @@ class ValidateOrderForm(FormValidationAction):
         if answer is not None:
             hints.pop("reason", None)  # an identifier describes nothing
             hints |= await self._identifier_given(answer, dispatcher, tracker)
+        elif asked == "order_confirmed" and wants_another_order(text):
+            hints |= {"order_id": None, "order_status": None, "order_confirmed": None}
         elif asked in (None, "order_id") and len(named) > 1:
             hints |= {"order_id": None, "order_status": None, "order_confirmed": None}
         else:

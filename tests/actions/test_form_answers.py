@@ -170,6 +170,15 @@ async def test_no_to_the_carried_over_order_asks_for_the_other(shop) -> None:
     assert slots["requested_slot"] == "order_id"
 
 
+@pytest.mark.parametrize("text", ["其他订单", "其他訂單", "Another order", "不是，是别的订单"])
+async def test_the_other_order_button_typed_back_asks_for_the_other(shop, text: str) -> None:
+    """Channels without buttons show the titles: customers type them back."""
+    dispatcher, slots, _ = await answer("order_confirmed", text, intent="check_order_status")
+    assert (slots["order_id"], slots["order_confirmed"]) == (None, None)
+    assert slots["requested_slot"] == "order_id"
+    assert responses(dispatcher) == []
+
+
 async def test_the_confirmation_names_the_order_and_its_items(shop) -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(slots={"order_id": seed.ORDER_SHIPPED, "task": "refund"})
