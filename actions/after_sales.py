@@ -4,36 +4,43 @@ from __future__ import annotations
 
 from rasa_sdk.events import EventType, SlotSet
 
-from actions.context import AFTER_SALES_TASKS, TaskContext
+from actions.context import AFTER_SALES_TASKS, TaskContext, describe_items
+from actions.eligibility import explain_ineligible
 from actions.shop_client import Conflict, Json, NotFound
 from actions.wording import CASE_STATUS, CASE_TYPE, say
+from bot.common.eligibility import Verdict, case_verdict
 
 _CASES_SHOWN = 3
 CASE_OPENED_SLOT = "case_opened"
 
 
 async def open_case(ctx: TaskContext, order: Json) -> list[EventType]:
-    """Opens the case the task asks for and tells its number."""
+    """Opens the case the task asks for and repeats what was filed.
+
+    The order's status is checked against the eligibility table first; the
+    shop's refusal (409, or 422 from a shop that answers so) is the last
+    line of defence, explained the same way.
+    """
     case_type = AFTER_SALES_TASKS[ctx.tracker.get_slot("task")]
-    type_label = say(CASE_TYPE, case_type, ctx.language)
+    verdict = case_verdict(order["status"], case_type)
+    if verdict is not Verdict.ELIGIBLE:
+        return await explain_ineligible(ctx, order, case_type, verdict)
     reason = ctx.tracker.get_slot("reason") or "-"
     try:
         case = await ctx.shop.create_case(
             order_id=order["order_id"], case_type=case_type, reason=reason
         )
-    except Conflict:
-        ctx.reply(
-            "utter_case_not_eligible",
-            order_id=order["order_id"],
-            status=ctx.status_label(order),
-            case_type=type_label,
-        )
-        return []
+    except Conflict as refusal:
+        # The order moved on since we looked, or a refund is already open.
+        now = {**order, "status": refusal.status or order["status"]}
+        return await explain_ineligible(ctx, now, case_type, case_verdict(now["status"], case_type))
     ctx.reply(
         "utter_case_created",
         order_id=order["order_id"],
+        items=describe_items(order) or "-",
         case_id=case["case_id"],
-        case_type=type_label,
+        case_type=say(CASE_TYPE, case_type, ctx.language),
+        reason=case.get("reason") or reason,
     )
     # The event broker carries this to the handoff service: after-sales cases by type.
     opened = {"case_id": case["case_id"], "case_type": case_type, "order_id": order["order_id"]}

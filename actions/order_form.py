@@ -1,9 +1,13 @@
 """The order form: which order, and what else the task needs.
 
 The form always asks for the order number; a change of address also needs
-the new address, and an after-sales case a reason. The number is checked for
-format and looked up in the shop; after three bad answers the form gives up
-and the customer is offered a human.
+the new address, and an after-sales case a reason, asked only when the
+order's status allows the case (:mod:`bot.common.eligibility`). The number is
+checked for format and looked up in the shop; after three bad answers the
+form gives up and the customer is offered a human. An order carried over
+from an earlier turn is confirmed before a task that changes something uses
+it, and an identifier given where a reason or an address was asked for is
+never stored as one (:mod:`actions.answers`).
 """
 
 from __future__ import annotations
@@ -15,13 +19,20 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.context import AFTER_SALES_TASKS, EDITABLE_STATUSES, TASK_INTENTS
-from actions.order_ids import find_case_id, find_order_id
-from actions.shop_client import NotFound, ShopClient, ShopError
+from actions.answers import IdentifierAnswer, identifier_answer, wants_another_order
+from actions.context import AFTER_SALES_TASKS, EDITABLE_STATUSES, TASK_INTENTS, describe_items
+from actions.order_ids import find_case_id, find_order_id, find_order_ids
+from actions.shop_client import Json, NotFound, ShopClient, ShopError
 from bot import settings
+from bot.common.eligibility import Verdict, case_verdict
 
 MAX_ORDER_ID_ATTEMPTS = 3
-_NOT_ELIGIBLE_FOR_AFTER_SALES = ("pending_payment", "cancelled")
+# Tasks that change something without a question of their own naming the
+# order: an order carried over from an earlier turn is confirmed first.
+# (Cancelling asks "确认要取消订单…（…）吗？" anyway; status and tracking only read.)
+CONFIRM_CARRIED_OVER = frozenset({*AFTER_SALES_TASKS, "change_address", "urge"})
+# Prompts whose answer is free text, where an identifier is not an answer.
+_FREE_TEXT_PROMPTS = ("reason", "new_address", "order_confirmed")
 
 
 def _task_hints(tracker: Tracker) -> dict[str, Any]:
@@ -44,6 +55,18 @@ def _task_hints(tracker: Tracker) -> dict[str, Any]:
     if intent == "report_defect" and not tracker.get_slot("reason"):
         hints["reason"] = text
     return hints
+
+
+def _latest_text(tracker: Tracker) -> str:
+    return str((tracker.latest_message or {}).get("text") or "").strip()
+
+
+async def _known(shop: ShopClient, order_id: str) -> Json | None:
+    """The order, or None when the shop has no order by this number."""
+    try:
+        return await shop.get_order(order_id)
+    except NotFound:
+        return None
 
 
 def _before_this_turn(tracker: Tracker, slot: str) -> str | None:
@@ -80,21 +103,98 @@ class ValidateOrderForm(FormValidationAction):
             return []
         status = tracker.get_slot("order_status")
         slots = ["order_id"]
+        if task in CONFIRM_CARRIED_OVER and not tracker.get_slot("order_confirmed"):
+            slots.append("order_confirmed")
         if task == "change_address" and status in EDITABLE_STATUSES:
             slots.append("new_address")
-        if task in AFTER_SALES_TASKS and status and status not in _NOT_ELIGIBLE_FOR_AFTER_SALES:
+        if (
+            task in AFTER_SALES_TASKS
+            and status
+            and case_verdict(status, AFTER_SALES_TASKS[task]) is Verdict.ELIGIBLE
+        ):
             slots.append("reason")
         return slots
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Validates, after taking what the task's own message already says."""
+        """Validates, after taking what the task's own message already says.
+
+        An order number in the message the form starts with, or in the
+        answer to "which order?", needs no confirmation; more than one asks
+        which (see ``action_ask_order_id``). An identifier where free text
+        was asked for is handled by :meth:`_identifier_given`.
+        """
         hints = _task_hints(tracker)
-        # Visible to required_slots() and the validators below.
+        asked = tracker.get_slot("requested_slot")
+        text = _latest_text(tracker)
+        named = find_order_ids(text)
+        answer = identifier_answer(text) if asked in _FREE_TEXT_PROMPTS else None
+        if answer is not None:
+            hints.pop("reason", None)  # an identifier describes nothing
+            hints |= await self._identifier_given(answer, dispatcher, tracker)
+        elif asked == "order_confirmed" and wants_another_order(text):
+            hints |= {"order_id": None, "order_status": None, "order_confirmed": None}
+        elif asked in (None, "order_id") and len(named) > 1:
+            hints |= {"order_id": None, "order_status": None, "order_confirmed": None}
+        else:
+            if asked in (None, "order_id") and named:
+                hints["order_confirmed"] = True
+            # Visible to required_slots() and the validators below.
+            tracker.slots.update(hints)
+            validated = await super().run(dispatcher, tracker, domain)
+            return [SlotSet(slot, value) for slot, value in hints.items()] + validated
+        # The customer's message is not an answer to the question: nothing
+        # extracted from it is validated; ask what is still missing.
         tracker.slots.update(hints)
-        events = await super().run(dispatcher, tracker, domain)
-        return [SlotSet(slot, value) for slot, value in hints.items()] + events
+        events: list[EventType] = [SlotSet(slot, value) for slot, value in hints.items()]
+        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+        return events + ([next_slot] if next_slot else [])
+
+    async def _identifier_given(
+        self, answer: IdentifierAnswer, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        """An identifier where a reason, an address or a yes/no was asked for.
+
+        An order number the shop knows switches the task to that order; a
+        tracking, phone or case number is not stored and the question is
+        asked again.
+        """
+        asked = tracker.get_slot("requested_slot")
+        previous = tracker.get_slot("order_id")
+        if "order_id" in tracker.slots_to_validate():
+            previous = _before_this_turn(tracker, "order_id")
+        # Undo what Rasa took from the message: it is not an answer.
+        keep: dict[str, Any] = {"order_id": previous}
+        if asked in ("reason", "new_address"):
+            keep[asked] = None
+        try:
+            async with ShopClient.from_settings(settings.load()) as shop:
+                found = [await _known(shop, order_id) for order_id in answer.order_ids]
+        except ShopError:
+            dispatcher.utter_message(response="utter_shop_unavailable")
+            return keep
+        orders = [order for order in found if order is not None]
+        if len(orders) > 1:
+            return {**keep, "order_id": None, "order_status": None, "order_confirmed": None}
+        if not orders:
+            dispatcher.utter_message(response="utter_answer_is_identifier", identifier=answer.first)
+            return keep
+        order = orders[0]
+        if order["order_id"] != previous:
+            dispatcher.utter_message(
+                response="utter_order_switched",
+                order_id=order["order_id"],
+                items=describe_items(order),
+            )
+        return {
+            "reason": None,
+            "new_address": None,
+            "order_id": order["order_id"],
+            "order_status": order["status"],
+            "order_confirmed": True,
+            "order_id_attempts": 0,
+        }
 
     async def validate_order_id(
         self,
@@ -157,3 +257,15 @@ class ValidateOrderForm(FormValidationAction):
         """Any non-empty text will do as a reason."""
         reason = str(value or "").strip()
         return {"reason": reason or None}
+
+    async def validate_order_confirmed(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Yes keeps the order; no ("其他订单") asks for the other one."""
+        if value:
+            return {"order_confirmed": True}
+        return {"order_confirmed": None, "order_id": None, "order_status": None}

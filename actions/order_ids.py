@@ -27,3 +27,15 @@ def find_case_id(text: str | None) -> str | None:
         return None
     digits = match.group(0)[2:].lstrip("-")
     return f"AS-{digits}"
+
+
+def find_order_ids(text: str | None) -> list[str]:
+    """Every distinct order number in ``text``, upper-cased, in order of appearance."""
+    if not text:
+        return []
+    found: list[str] = []
+    for match in ORDER_ID.finditer(text):
+        order_id = match.group(0).upper()
+        if order_id not in found:
+            found.append(order_id)
+    return found

@@ -14,7 +14,8 @@ from actions.context import (
 from actions.shop_client import Conflict, Json
 
 
-def _ask_to_confirm(action: str) -> list[EventType]:
+def ask_to_confirm(action: str) -> list[EventType]:
+    """Opens a yes/no question about ``action``; the answer goes to action_confirm_pending."""
     return [SlotSet("awaiting_confirmation", True), SlotSet("pending_action", action)]
 
 
@@ -60,7 +61,7 @@ async def cancel(ctx: TaskContext, order: Json) -> list[EventType]:
         )
         return []
     ctx.reply("utter_confirm_cancel", order_id=order["order_id"], items=describe_items(order))
-    return _ask_to_confirm("cancel")
+    return ask_to_confirm("cancel")
 
 
 async def change_address(ctx: TaskContext, order: Json) -> list[EventType]:
@@ -79,7 +80,7 @@ async def change_address(ctx: TaskContext, order: Json) -> list[EventType]:
         ctx.reply("utter_ask_new_address")
         return []
     ctx.reply("utter_confirm_address", order_id=order["order_id"], new_address=new_address)
-    return _ask_to_confirm("change_address")
+    return ask_to_confirm("change_address")
 
 
 async def urge(ctx: TaskContext, order: Json) -> list[EventType]:

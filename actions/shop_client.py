@@ -28,7 +28,7 @@ class NotFound(ShopError):
 
 
 class Conflict(ShopError):
-    """The shop refused the change in the order's current state (409)."""
+    """The shop refused the change in the order's current state (409 or 422)."""
 
     def __init__(self, code: str, status: str | None, detail: str | None) -> None:
         super().__init__(code)
@@ -136,7 +136,9 @@ class ShopClient:
             raise ShopUnavailable(f"{method} {path}: body is not JSON") from error
         if response.status_code == 404:
             raise NotFound(body.get("error", "not_found"))
-        if response.status_code == 409:
+        # 409 is the contract's refusal; some shops answer a rule they
+        # enforce with 422, which means the same to the customer.
+        if response.status_code in (409, 422):
             raise Conflict(body.get("error", "conflict"), body.get("status"), body.get("detail"))
         if response.status_code >= 400:
             raise ShopRejected(f"{method} {path}: HTTP {response.status_code} {body}")

@@ -38,7 +38,7 @@ ORDER_TASKS: dict[str, OrderTask] = {
 
 # Slots that belong to one task and must not leak into the next; the new
 # address waits for the customer's yes or no (see ActionConfirmPending).
-_TASK_SLOTS = ("task", "reason", "case_id")
+_TASK_SLOTS = ("task", "reason", "case_id", "order_confirmed")
 
 
 def _finish_task() -> list[EventType]:
@@ -60,7 +60,9 @@ async def _run(ctx: TaskContext, task: str | None, order_id: str | None) -> list
         return offer_handoff(HandoffReason.FORM_FAILED)
     if task is None:
         ctx.reply("utter_ask_order_action", order_id=order_id)
-        return []
+        # The customer just named this order: the task they pick next needs
+        # no "is it this order?".
+        return [SlotSet("order_confirmed", True)]
     try:
         order = await ctx.shop.get_order(order_id)
     except NotFound:

@@ -73,14 +73,23 @@ class AddressLocked(_StatusConflict):
 
 
 class NotEligible(Conflict):
-    """The order cannot get this after-sales case."""
+    """The order cannot get this after-sales case.
+
+    Args:
+        detail: A sentence for people.
+        rule: Why, for programs: a :class:`bot.common.eligibility.Verdict`
+            value, or ``refund_open``.
+        status: The order's status.
+    """
 
     code = "not_eligible"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, rule: str, status: str) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.rule = rule
+        self.status = status
 
     def payload(self) -> dict[str, str]:
-        """``{"error": "not_eligible", "detail": ...}``."""
-        return {"error": self.code, "detail": self.detail}
+        """``{"error": "not_eligible", "rule": ..., "status": ..., "detail": ...}``."""
+        return {"error": self.code, "rule": self.rule, "status": self.status, "detail": self.detail}

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bot.common.eligibility import Verdict, case_verdict
 from demo_shop.errors import (
     AddressLocked,
     CaseNotFound,
@@ -127,15 +128,21 @@ def _open_refund(order: Order) -> AfterSaleCase | None:
 
 
 def _check_eligible(order: Order, case_type: CaseType) -> None:
-    if order.status is OrderStatus.PENDING_PAYMENT:
-        raise NotEligible(f"order {order.order_id} is not paid yet")
-    if order.status is OrderStatus.CANCELLED:
-        raise NotEligible(f"order {order.order_id} is cancelled")
+    status = order.status.value
+    verdict = case_verdict(status, case_type.value)
+    if verdict is not Verdict.ELIGIBLE:
+        raise NotEligible(
+            f"order {order.order_id} is {status}: no {case_type.value} ({verdict.value})",
+            rule=verdict.value,
+            status=status,
+        )
     if case_type is CaseType.REFUND:
         open_refund = _open_refund(order)
         if open_refund is not None:
             raise NotEligible(
-                f"refund case {open_refund.case_id} is already open for order {order.order_id}"
+                f"refund case {open_refund.case_id} is already open for order {order.order_id}",
+                rule="refund_open",
+                status=status,
             )
 
 
@@ -172,8 +179,9 @@ def create_case(
 
     Raises:
         OrderNotFound: No order has this id.
-        NotEligible: The order is unpaid or cancelled, or (for a refund) a
-            refund case is already open on it.
+        NotEligible: The order's status does not allow this case type
+            (:mod:`bot.common.eligibility`), or (for a refund) a refund case
+            is already open on it.
     """
     order = _order_for_update(session, order_id)
     _check_eligible(order, case_type)

@@ -121,7 +121,7 @@ def test_a_refund_stays_a_refund_whatever_the_reason_sounds_like(stack, client) 
     """Found by hand: this reason used to turn the refund into a repair case."""
     sender = f"webchat:{uuid.uuid4().hex[:12]}"
     say(client, stack, sender, "我要退款")
-    say(client, stack, sender, "20241111009")
+    say(client, stack, sender, "20241018015")
     replies = say(client, stack, sender, "尺码买错了，穿不上")
     body = " ".join(reply.get("text", "") for reply in replies)
     # Opened, or refused because a story already opened a refund on this
@@ -131,4 +131,4 @@ def test_a_refund_stays_a_refund_whatever_the_reason_sounds_like(stack, client) 
     assert tracker["slots"]["task"] is None  # the task ran and was closed
     if "售后单号" in body:  # opened: the dashboard learns its type
         opened = tracker["slots"]["case_opened"]
-        assert opened["case_type"] == "refund" and opened["order_id"] == "20241111009"
+        assert opened["case_type"] == "refund" and opened["order_id"] == "20241018015"

@@ -120,7 +120,12 @@ async def test_a_phone_number_in_the_address_is_not_a_new_order(shop) -> None:
     tracker = make_tracker(
         text=text,
         intent="inform_order_id",
-        slots={"task": "change_address", "order_status": "paid", "requested_slot": "new_address"},
+        slots={
+            "task": "change_address",
+            "order_status": "paid",
+            "order_confirmed": True,
+            "requested_slot": "new_address",
+        },
         set_this_turn={"order_id": "13800000000", "new_address": text},
         history=history,
         active_loop="order_form",

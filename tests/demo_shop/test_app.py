@@ -224,7 +224,7 @@ def test_open_cases_get_sequential_ids(http: httpx.Client) -> None:
     )
     exchange = http.post(
         "/after-sales",
-        json={"order_id": seed.ORDER_SHIPPED, "type": "exchange", "reason": "颜色不对"},
+        json={"order_id": seed.ORDER_DELIVERED, "type": "exchange", "reason": "颜色不对"},
     )
 
     assert refund.status_code == 201, refund.text
@@ -260,17 +260,39 @@ def test_case_refused_on_unpaid_or_cancelled_order(
     )
     body = _error(response, 409)
     assert body["error"] == "not_eligible"
+    assert body["rule"] in ("not_paid", "cancelled")
     assert order_id in body["detail"]
 
 
+@pytest.mark.parametrize(
+    ("order_id", "case_type", "rule"),
+    [
+        (seed.ORDER_PAID_C1002, "refund", "cancel_instead"),
+        (seed.ORDER_PAID_C1002, "exchange", "not_delivered"),
+        (seed.ORDER_SHIPPED, "refund", "in_transit"),
+        (seed.ORDER_SHIPPED, "repair", "not_delivered"),
+    ],
+)
+def test_case_refused_before_delivery_with_its_rule(
+    http: httpx.Client, order_id: str, case_type: str, rule: str
+) -> None:
+    response = http.post(
+        "/after-sales", json={"order_id": order_id, "type": case_type, "reason": "不想要了"}
+    )
+    body = _error(response, 409)
+    status = http.get(f"/orders/{order_id}").json()["status"]
+    assert (body["error"], body["rule"], body["status"]) == ("not_eligible", rule, status)
+    assert http.get("/after-sales", params={"order_id": order_id}).json()["cases"] == []
+
+
 def test_second_refund_refused_while_one_is_open(http: httpx.Client) -> None:
-    case = {"order_id": seed.ORDER_PAID, "type": "refund", "reason": "不想要了"}
+    case = {"order_id": "20241109012", "type": "refund", "reason": "不想要了"}
     first = http.post("/after-sales", json=case)
     assert first.status_code == 201
 
     body = _error(http.post("/after-sales", json=case), 409)
 
-    assert body["error"] == "not_eligible"
+    assert (body["error"], body["rule"]) == ("not_eligible", "refund_open")
     assert first.json()["case_id"] in body["detail"]
 
 

@@ -1,0 +1,99 @@
+"""Every order status × case type through action_run_task, against the demo shop.
+
+The assistant and the shop follow one table (bot.common.eligibility): an
+eligible case is opened and repeated back; anything else is explained in the
+customer's language with the order's status, and the shop holds no new case.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.tasks import ActionRunTask
+from actions.wording import ORDER_STATUS
+from bot.common.eligibility import CASE_TYPES, ELIGIBILITY, Verdict
+from demo_shop import seed
+from tests.support.trackers import load_domain, make_tracker, responses, slot_events
+
+DOMAIN = load_domain()
+STATUS_EXAMPLES = {
+    "pending_payment": seed.ORDER_PENDING_PAYMENT,
+    "paid": seed.ORDER_PAID_C1002,
+    "shipped": seed.ORDER_SHIPPED,
+    "delivered": seed.ORDER_DELIVERED_C1003,
+    "completed": seed.ORDER_COMPLETED,
+    "cancelled": seed.ORDER_CANCELLED,
+}
+EXPLANATION = {
+    Verdict.NOT_PAID: ["utter_case_not_eligible"],
+    Verdict.CANCELLED: ["utter_case_not_eligible"],
+    Verdict.CANCEL_INSTEAD: ["utter_refund_cancel_instead"],
+    Verdict.IN_TRANSIT: ["utter_refund_in_transit", "utter_tracking"],
+    Verdict.NOT_DELIVERED: ["utter_case_needs_delivery"],
+}
+
+
+def _cases(shop: httpx.Client, order_id: str) -> list[dict]:
+    cases: list[dict] = shop.get("/after-sales", params={"order_id": order_id}).json()["cases"]
+    return cases
+
+
+@pytest.mark.parametrize("language", ["zh-Hans", "zh-Hant", "en"])
+@pytest.mark.parametrize("case_type", CASE_TYPES)
+@pytest.mark.parametrize("status", list(ELIGIBILITY))
+async def test_every_status_and_case_type(
+    shop: httpx.Client, status: str, case_type: str, language: str
+) -> None:
+    order_id = STATUS_EXAMPLES[status]
+    verdict = ELIGIBILITY[status][case_type]
+    if verdict is Verdict.ELIGIBLE and language != "zh-Hans":
+        pytest.skip("one case per order and type is enough for the shop's state")
+    before = _cases(shop, order_id)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        slots={
+            "task": case_type,
+            "order_id": order_id,
+            "reason": "尺码不合适",
+            "language": language,
+        }
+    )
+    events = slot_events(await ActionRunTask().run(dispatcher, tracker, DOMAIN))
+    after = _cases(shop, order_id)
+
+    if verdict is Verdict.ELIGIBLE:
+        assert responses(dispatcher) == ["utter_case_created"]
+        (new,) = [case for case in after if case not in before]
+        assert (new["order_id"], new["type"], new["reason"]) == (order_id, case_type, "尺码不合适")
+        told = dispatcher.messages[0]
+        assert (told["case_id"], told["order_id"], told["reason"]) == (
+            new["case_id"],
+            order_id,
+            "尺码不合适",
+        )
+        assert told["items"]  # the item names, so a wrong order shows at once
+        return
+    expected = EXPLANATION[verdict]
+    if verdict is Verdict.NOT_DELIVERED and status == "shipped":
+        expected = [*expected, "utter_tracking"]  # where the parcel is
+    assert responses(dispatcher) == expected
+    assert dispatcher.messages[0]["status"] == ORDER_STATUS[status][language]
+    assert after == before  # nothing opened
+    assert events.get("case_opened") is None
+    if verdict is Verdict.CANCEL_INSTEAD:
+        assert (events["awaiting_confirmation"], events["pending_action"]) == (True, "cancel")
+
+
+async def test_a_refusal_by_the_shop_is_still_explained(shop: httpx.Client) -> None:
+    """The order moved on since the form looked: the shop's 409 has the last word."""
+    dispatcher = CollectingDispatcher()
+    order_id = "20241109012"  # delivered
+    first = {"order_id": order_id, "type": "refund", "reason": "不想要了"}
+    assert shop.post("/after-sales", json=first).status_code == 201
+    tracker = make_tracker(slots={"task": "refund", "order_id": order_id, "reason": "x"})
+    events = slot_events(await ActionRunTask().run(dispatcher, tracker, DOMAIN))
+    assert responses(dispatcher) == ["utter_case_not_eligible"]
+    assert events.get("case_opened") is None
+    assert len(_cases(shop, order_id)) == 1
