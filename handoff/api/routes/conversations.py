@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 
-from handoff.api.deps import CurrentAgent, Handler, ServicesDep, SessionDep
+from handoff.api.deps import ClientAddress, CurrentAgent, Handler, ServicesDep, SessionDep
 from handoff.api.schemas import AssignBody, NewMessage, NewNote
 from handoff.errors import DeliveryError
 from handoff.models import Conversation, Message
-from handoff.services import inbox_list, views
+from handoff.services import audit, inbox_list, views
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,11 @@ async def list_conversations(
 
 @router.get("/{cid}")
 async def get_conversation(
-    cid: str, agent: CurrentAgent, services: ServicesDep, session: SessionDep
+    cid: str,
+    agent: CurrentAgent,
+    services: ServicesDep,
+    session: SessionDep,
+    address: ClientAddress,
 ) -> dict[str, Any]:
     """The conversation with its messages and context (order and shipping from the shop)."""
     conversation = await session.get(Conversation, cid)
@@ -67,6 +71,7 @@ async def get_conversation(
     body = await views.conversation_detail(
         session, conversation, wait_alert_s=services.settings.handoff_wait_alert_s
     )
+    audit.record(session, actor=agent, action=audit.VIEW, conversation_id=cid, address=address)
     await session.commit()  # no pooled connection held across the shop call and mark_read
     order_id = body["context"]["slots"].get("order_id")
     if services.shop is not None and isinstance(order_id, str) and order_id:
