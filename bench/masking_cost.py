@@ -29,7 +29,7 @@ import psycopg
 
 from bench.handoff_latency import Row, _print, inbox
 from bench.handoff_seed import WORDS, seed_inbox
-from bench.handoff_support import fresh_database, percentile, serving_connector, service_process
+from bench.handoff_support import fresh_database, percentile, service_process, serving_connector
 from handoff.services.privacy.mask import mask_text
 
 PERSONAL = (
@@ -90,7 +90,7 @@ def add_personal_data(conninfo: str) -> None:
             ("messages", "text", "role = 'customer'"),
         ):
             connection.execute(
-                f"UPDATE {table} SET {column} = coalesce({column}, '') || ' ' || "  # noqa: S608
+                f"UPDATE {table} SET {column} = coalesce({column}, '') || ' ' || "
                 f"(%s::text[])[1 + floor(random() * %s)::int] "
                 f"WHERE {where} AND random() < %s",
                 (list(PERSONAL), len(PERSONAL), SHARE),

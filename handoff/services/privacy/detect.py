@@ -70,7 +70,8 @@ _ADMIN = (
     rf"(?:{_NAME}{{1,8}}?(?:镇|乡|街道))?"
 )
 _NUMBER = r"[0-9０-９一二三四五六七八九十百零〇]+"
-_PLACE = rf"(?:{_NAME}|[A-Za-z]){{1,12}}?(?:路|街|大道|道|巷|弄|胡同|里|村|小区|花园|大厦|公寓|广场|苑|园)"
+_PLACE_KINDS = "路|街|大道|道|巷|弄|胡同|里|村|小区|花园|大厦|公寓|广场|苑|园"
+_PLACE = rf"(?:{_NAME}|[A-Za-z]){{1,12}}?(?:{_PLACE_KINDS})"
 _UNIT = rf"(?:{_NUMBER}(?:号楼|号院|号|栋|幢|座|单元|层|楼|室|户)|[-－]{_NUMBER})"
 _CN_ADDRESS = re.compile(rf"{_ADMIN}{_PLACE}(?:{_NUMBER}弄)?{_UNIT}+")
 _STREET_TYPES = (
