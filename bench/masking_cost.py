@@ -10,7 +10,10 @@ Two measures:
    (``python -m handoff``) on a fresh PostgreSQL database seeded with 10,000
    conversations and ``--messages`` messages (``bench.handoff_seed``), one in
    five summaries and customer messages then given personal data; every
-   filter of ``GET /api/conversations`` timed as ``bench.handoff_latency`` does.
+   filter of ``GET /api/conversations`` timed as ``bench.handoff_latency`` does,
+   then again by a second service process on the same database whose list is
+   not masked (a ``sitecustomize`` in the bench's temporary directory replaces
+   the list's ``mask_text`` by the identity; the service has no such switch).
 
     .venv-handoff/bin/python -m bench.masking_cost [--messages 1000000] [--requests 200]
 """
@@ -25,11 +28,20 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 import psycopg
 
 from bench.handoff_latency import Row, _print, inbox
 from bench.handoff_seed import WORDS, seed_inbox
-from bench.handoff_support import fresh_database, percentile, service_process, serving_connector
+from bench.handoff_support import (
+    ADMIN,
+    create_agent,
+    fresh_database,
+    percentile,
+    service_process,
+    serving_connector,
+    token,
+)
 from handoff.services.privacy.mask import mask_text
 
 PERSONAL = (
@@ -44,6 +56,12 @@ PERSONAL = (
 )
 CONVERSATIONS = 10_000
 SHARE = 0.2
+UNMASKED = """
+import os, sys
+sys.path.insert(0, os.getcwd())
+import handoff.services.inbox_list as inbox_list
+inbox_list.mask_text = lambda text, **_: text
+"""
 
 
 def _texts(rng: random.Random, count: int) -> list[tuple[str, str]]:
@@ -101,9 +119,17 @@ async def _service(args: argparse.Namespace, url: str, work_dir: Path) -> list[R
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
     async with serving_connector() as (_connector, connector_url):
         with service_process(url, connector_url, work_dir) as service:
+            async with httpx.AsyncClient(base_url=service.url, timeout=30) as http:
+                admin = await token(http, *ADMIN)
+                for n in range(4):
+                    await create_agent(http, admin, f"seed-agent-{n}", skills=[], capacity=30)
+            with psycopg.connect(conninfo) as connection:
+                agents = [
+                    r[0] for r in connection.execute("SELECT id FROM agents WHERE role='agent'")
+                ]
             started = time.perf_counter()
             seeded = seed_inbox(
-                conninfo, conversations=CONVERSATIONS, messages=args.messages, agent_ids=[]
+                conninfo, conversations=CONVERSATIONS, messages=args.messages, agent_ids=agents
             )
             add_personal_data(conninfo)
             print(
@@ -111,7 +137,16 @@ async def _service(args: argparse.Namespace, url: str, work_dir: Path) -> list[R
                 f"personal data added, in {time.perf_counter() - started:.0f} s",
                 flush=True,
             )
-            return await inbox(service, url, requests=args.requests, limit=None)
+            masked = await inbox(service, url, requests=args.requests, limit=None)
+        patch_dir = work_dir / "unmasked"
+        patch_dir.mkdir()
+        (patch_dir / "sitecustomize.py").write_text(UNMASKED)
+        with service_process(url, connector_url, work_dir, PYTHONPATH=str(patch_dir)) as service:
+            plain = await inbox(service, url, requests=args.requests, limit=None)
+    return [
+        *[(f"{name}, masked", *rest) for name, *rest in masked],
+        *[(f"{name}, not masked", *rest) for name, *rest in plain],
+    ]
 
 
 def main() -> None:

@@ -14,13 +14,13 @@ customer text or personal data in it, the log is kept longer than they are.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.models import Agent, AuditRecord
+from handoff.models import Agent, AuditRecord, utcnow
 
 # The actions the service records. Other modules may record actions of their own
 # (at most 32 characters of ``[a-z_.]``); these are the ones it knows of today.
@@ -35,6 +35,9 @@ PASSWORD_CHANGE = "password.change"
 CANNED_CREATE = "canned.create"
 SETTINGS_CHANGE = "settings.change"
 ACTION_PATTERN = r"^[a-z_.]{1,32}$"
+# The inbox reloads an open conversation on every live event: one view record per
+# agent and conversation in this window is enough to say who looked, and when.
+VIEW_WINDOW_S = 600
 
 
 def record(
@@ -68,6 +71,30 @@ def record(
     )
     session.add(row)
     return row
+
+
+async def record_view(
+    session: AsyncSession, *, actor: Agent, conversation_id: str, address: str | None
+) -> bool:
+    """Records ``conversation.view`` unless ``actor`` viewed it in the last ``VIEW_WINDOW_S``.
+
+    Returns whether a record was added.
+    """
+    since = utcnow() - timedelta(seconds=VIEW_WINDOW_S)
+    recent = await session.scalar(
+        select(AuditRecord.id)
+        .where(
+            AuditRecord.conversation_id == conversation_id,
+            AuditRecord.at >= since,
+            AuditRecord.actor == actor.username,
+            AuditRecord.action == VIEW,
+        )
+        .limit(1)
+    )
+    if recent is not None:
+        return False
+    record(session, actor=actor, action=VIEW, conversation_id=conversation_id, address=address)
+    return True
 
 
 @dataclass(frozen=True)

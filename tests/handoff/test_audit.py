@@ -171,3 +171,27 @@ def test_csv_lists_every_match_and_is_itself_recorded(
     assert rows[0]["conversation_id"] == "webchat:csv-1"
     [download] = _records(app_client, admin_headers, action="csv.export")
     assert (download["actor"], download["target"]) == ("root", "audit")
+
+
+def test_a_view_is_recorded_once_per_agent_and_window(
+    app_client: TestClient,
+    admin_headers: dict[str, str],
+    make_agent: Callable[..., dict[str, str]],
+    db: Engine,
+) -> None:
+    alice, bob = make_agent("alice"), make_agent("bob")
+    _hand_off(app_client, "webchat:w-1")
+    for _ in range(3):  # the inbox reloads the open conversation on every event
+        app_client.get("/api/conversations/webchat:w-1", headers=alice)
+    app_client.get("/api/conversations/webchat:w-1", headers=bob)
+    views = _records(app_client, admin_headers, action="conversation.view")
+    assert sorted(str(r["actor"]) for r in views) == ["alice", "bob"]
+    # Once the window has passed, the next view is recorded again.
+    with db.begin() as connection:
+        connection.execute(
+            text("UPDATE audit_log SET at = :at WHERE actor = 'alice'"),
+            {"at": datetime.now(UTC) - timedelta(minutes=11)},
+        )
+    app_client.get("/api/conversations/webchat:w-1", headers=alice)
+    views = _records(app_client, admin_headers, action="conversation.view", agent="alice")
+    assert len(views) == 2

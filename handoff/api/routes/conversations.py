@@ -82,7 +82,8 @@ async def get_conversation(
     """The conversation with its messages and context (order and shipping from the shop).
 
     Personal data (phone, ID and bank card numbers, e-mail and delivery addresses)
-    is masked: ``138****5678``. ``POST .../reveal`` shows it. Every view is recorded.
+    is masked: ``138****5678``. ``POST .../reveal`` shows it. Views are recorded (once per
+    agent and conversation in ten minutes).
     """
     conversation = await session.get(Conversation, cid)
     if conversation is None:
@@ -90,7 +91,7 @@ async def get_conversation(
     body = await views.conversation_detail(
         session, conversation, wait_alert_s=services.settings.handoff_wait_alert_s
     )
-    audit.record(session, actor=agent, action=audit.VIEW, conversation_id=cid, address=address)
+    await audit.record_view(session, actor=agent, conversation_id=cid, address=address)
     await session.commit()  # no pooled connection held across the shop call and mark_read
     await _with_order(services, body, masked=True)
     # Seen by the agent holding it, or by anyone while nobody does (the shared queue).
