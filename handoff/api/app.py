@@ -24,6 +24,7 @@ from handoff.api.guard import GuardMiddleware
 from handoff.api.routes import (
     agents,
     annotation_api,
+    audit,
     auth,
     canned,
     conversations,
@@ -198,6 +199,7 @@ def create_app(settings: Settings) -> FastAPI:
         canned.router,
         internal.router,
         dead_letters.router,
+        audit.router,
         annotation_api.router,
         annotation_api.internal_router,
         metrics.router,

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff.api.client_address import client_address
 from handoff.api.state import Services
 from handoff.models import Agent, Role
 from handoff.security import CSRF_HEADER, SESSION_COOKIE, Session, same_secret
@@ -38,6 +39,14 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_client_address(request: Request, services: ServicesDep) -> str:
+    """The client's address as the access records keep it (trusted proxies honoured)."""
+    return client_address(request, services.settings.trusted_proxies)[:64]
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
 def read_credentials(

@@ -12,6 +12,7 @@ from handoff.models.after_sales import AfterSalesCase
 from handoff.models.agents import Agent, Role
 from handoff.models.alerts import RaisedAlert
 from handoff.models.annotations import AnnotationHistory, AnnotationItem, AnnotationStatus
+from handoff.models.audit import AuditRecord
 from handoff.models.base import Base, string_enum, utcnow
 from handoff.models.canned import CannedResponse
 from handoff.models.conversations import Conversation, ConversationStatus, HandoffRecord
@@ -30,6 +31,7 @@ __all__ = [
     "AnnotationHistory",
     "AnnotationItem",
     "AnnotationStatus",
+    "AuditRecord",
     "Base",
     "CannedResponse",
     "Conversation",

@@ -17,6 +17,7 @@ from sqlalchemy import Integer, Row, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import Agent, Conversation, ConversationStatus, Message, MessageRole, utcnow
+from handoff.services.privacy.mask import mask_text
 from handoff.services.views import is_late, iso
 
 LIST_FILTERS = ("pending", "mine", "open", "resolved", "all")
@@ -140,12 +141,16 @@ def _row_json(row: Row[Any], *, wait_alert_s: int, now: datetime) -> dict[str, A
         "urgent": row.urgent,
         "assignee": row.assignee,
         "language": row.language,
-        "summary": row.summary,
+        "summary": mask_text(row.summary),
         "waiting_since": iso(row.waiting_since),
         "flagged_wait": is_late(status, row.waiting_since, wait_alert_s, now),
         "last_message": None
         if row.last_role is None
-        else {"role": row.last_role.value, "text": row.last_text, "created_at": iso(row.last_at)},
+        else {
+            "role": row.last_role.value,
+            "text": mask_text(row.last_text),
+            "created_at": iso(row.last_at),
+        },
         "unread": row.unread,
         "csat_pending": row.csat_pending,
     }

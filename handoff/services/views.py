@@ -19,6 +19,7 @@ from handoff.models import (
     MessageRole,
     utcnow,
 )
+from handoff.services.privacy.mask import mask_slots, mask_text, mask_value
 
 
 class LastMessage(NamedTuple):
@@ -55,8 +56,13 @@ def agent_json(agent: Agent) -> dict[str, Any]:
     }
 
 
-def message_json(message: Message, flag: Flag | None = None) -> dict[str, Any]:
+def message_json(
+    message: Message, flag: Flag | None = None, *, masked: bool = True
+) -> dict[str, Any]:
     """One transcript line; the text is data, never markup.
+
+    ``masked``: personal data in the text is masked (``138****5678``); only
+    ``POST /api/conversations/{id}/reveal`` asks for it unmasked.
 
     ``activity`` is ``{"kind", ...params}`` on activity lines (the inbox translates it);
     ``flag`` is the newest flag of a bot turn an agent marked misunderstood.
@@ -64,7 +70,7 @@ def message_json(message: Message, flag: Flag | None = None) -> dict[str, Any]:
     return {
         "id": message.id,
         "role": message.role.value,
-        "text": message.text,
+        "text": mask_text(message.text) if masked else message.text,
         "agent": message.agent.username if message.agent else None,
         "private": message.private,
         "intent": message.intent,
@@ -76,6 +82,10 @@ def message_json(message: Message, flag: Flag | None = None) -> dict[str, Any]:
         "activity": message.activity,
         "flag": None if flag is None else {"intent": flag.intent, "status": flag.status},
     }
+
+
+def _as_is(text: str | None) -> str | None:
+    return text
 
 
 def is_late(
@@ -100,8 +110,10 @@ def conversation_json(
     *,
     wait_alert_s: int,
     now: datetime | None = None,
+    masked: bool = True,
 ) -> dict[str, Any]:
-    """The list shape of a conversation."""
+    """The list shape of a conversation (summary and last message masked unless not ``masked``)."""
+    show = mask_text if masked else _as_is
     return {
         "id": conversation.id,
         "channel": conversation.channel,
@@ -111,14 +123,14 @@ def conversation_json(
         "urgent": conversation.urgent,
         "assignee": conversation.assignee.username if conversation.assignee else None,
         "language": conversation.language,
-        "summary": conversation.summary,
+        "summary": show(conversation.summary),
         "waiting_since": iso(conversation.waiting_since),
         "flagged_wait": flagged_wait(conversation, wait_alert_s, now or utcnow()),
         "last_message": None
         if last is None
         else {
             "role": last.role.value,
-            "text": last.text,
+            "text": show(last.text),
             "created_at": iso(last.created_at),
         },
         "unread": conversation.unread,
@@ -192,9 +204,13 @@ async def history(session: AsyncSession, conversation: Conversation) -> dict[str
 
 
 async def conversation_detail(
-    session: AsyncSession, conversation: Conversation, *, wait_alert_s: int
+    session: AsyncSession, conversation: Conversation, *, wait_alert_s: int, masked: bool = True
 ) -> dict[str, Any]:
-    """``GET /api/conversations/{id}`` without the shop's order and shipping."""
+    """``GET /api/conversations/{id}`` without the shop's order and shipping.
+
+    Personal data in the messages, summary, slots and intents is masked unless
+    not ``masked`` (the reveal).
+    """
     messages = list(
         await session.scalars(
             select(Message)
@@ -204,7 +220,7 @@ async def conversation_detail(
     )
     public = [m for m in messages if not m.private and m.role != MessageRole.ACTIVITY]
     body = conversation_json(
-        conversation, public[-1] if public else None, wait_alert_s=wait_alert_s
+        conversation, public[-1] if public else None, wait_alert_s=wait_alert_s, masked=masked
     )
     flags: dict[int, Flag] = {}
     for flag in await session.scalars(
@@ -212,12 +228,14 @@ async def conversation_detail(
     ):
         flags[flag.message_id] = flag  # the newest wins
     context = conversation.context or {}
-    body["messages"] = [message_json(m, flags.get(m.id)) for m in messages]
+    body["messages"] = [message_json(m, flags.get(m.id), masked=masked) for m in messages]
+    slots = context.get("slots", {})
+    intents = context.get("intents", [])
     body["context"] = {
         "reason": conversation.reason,
-        "summary": conversation.summary,
-        "slots": context.get("slots", {}),
-        "intents": context.get("intents", []),
+        "summary": mask_text(conversation.summary) if masked else conversation.summary,
+        "slots": mask_slots(slots) if masked and isinstance(slots, dict) else slots,
+        "intents": mask_value(intents) if masked else intents,
         "history": await history(session, conversation),
         "order": None,
         "shipping": None,

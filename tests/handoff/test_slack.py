@@ -320,3 +320,21 @@ def test_a_fallback_jump_reads_as_a_sentence() -> None:
         ":warning: The bot's fallback rate today is 83% (usual: 17%): it misunderstands"
         " more than usual."
     )
+
+
+def test_slack_sees_personal_data_masked(slack_stack: tuple[str, FakeSlack, FakeRasa]) -> None:
+    base, slack, _rasa = slack_stack
+    httpx.post(
+        f"{base}/api/internal/handoffs",
+        headers=service_headers(),
+        json=handoff_body("telegram:301", summary="call 13812345678"),
+    ).raise_for_status()
+    opening = _wait(lambda: slack.posts(), "the handoff thread")[0]
+    assert "138****5678" in opening["text"] and "13812345678" not in json.dumps(opening)
+    httpx.post(
+        f"{base}/api/internal/events",
+        headers=service_headers(),
+        json={"events": [user_event("telegram:301", "我的邮箱 li.lei@example.com", 1700002000.0)]},
+    ).raise_for_status()
+    reply = _wait(lambda: [p for p in slack.posts() if p.get("thread_ts")], "the thread reply")[0]
+    assert reply["text"] == "*Customer:* 我的邮箱 l***@example.com"

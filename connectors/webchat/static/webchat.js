@@ -26,6 +26,10 @@
       thumbsDown: "This answer did not help",
       thanks: "Thanks, a trainer will look at it",
       feedbackFailed: "Could not send the feedback",
+      privacy:
+        "What you write here, including any phone number, address or order details, is used only to " +
+        "serve you; our agents see personal data masked. By sending a message you agree to this.",
+      privacyLink: "Privacy notice",
     },
     "zh-Hans": {
       title: "在线客服",
@@ -40,6 +44,8 @@
       thumbsDown: "这个回答没有帮助",
       thanks: "谢谢，训练师会查看",
       feedbackFailed: "反馈发送失败",
+      privacy: "您在此发送的内容（包括手机号、地址和订单信息）仅用于为您提供服务，客服人员看到的个人信息已脱敏。发送消息即表示您同意。",
+      privacyLink: "隐私政策",
     },
     "zh-Hant": {
       title: "線上客服",
@@ -54,6 +60,8 @@
       thumbsDown: "這個回答沒有幫助",
       thanks: "謝謝，訓練師會查看",
       feedbackFailed: "回饋傳送失敗",
+      privacy: "您在此傳送的內容（包括手機號碼、地址和訂單資訊）僅用於為您提供服務，客服人員看到的個人資料已遮蔽。傳送訊息即表示您同意。",
+      privacyLink: "隱私權政策",
     },
   };
   var STORAGE_KEY = "shop-assistant:webchat:session";
@@ -87,6 +95,7 @@
   document.title = t.title;
   document.getElementById("chat-title").textContent = t.title;
   document.getElementById("chat-welcome").textContent = t.welcome;
+  showPrivacyNotice(body.getAttribute("data-privacy-url"));
   input.placeholder = t.placeholder;
   input.setAttribute("aria-label", t.placeholder);
   sendButton.textContent = t.send;
@@ -109,6 +118,19 @@
       window.localStorage.setItem(key, value);
     } catch (error) {
       /* kept in memory only */
+    }
+  }
+
+  // The notice is on the page before the first message. The link is the
+  // deployment's PRIVACY_NOTICE_URL, filled in by the server; an unfilled or
+  // non-http(s) value shows the notice without a link.
+  function showPrivacyNotice(url) {
+    document.getElementById("chat-privacy-text").textContent = t.privacy;
+    var link = document.getElementById("chat-privacy-link");
+    if (url && /^https?:\/\//i.test(url)) {
+      link.href = url;
+      link.textContent = t.privacyLink;
+      link.hidden = false;
     }
   }
 

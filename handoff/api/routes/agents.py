@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, status
 from sqlalchemy import select
 
-from handoff.api.deps import Admin, CurrentAgent, ServicesDep, SessionDep
+from handoff.api.deps import Admin, ClientAddress, CurrentAgent, ServicesDep, SessionDep
 from handoff.api.schemas import USERNAME_PATTERN, AgentPatch, NewAgent
 from handoff.models import Agent
+from handoff.services import audit
 from handoff.services.account_changes import AgentChanges, change_agent
 from handoff.services.accounts import create_agent
 from handoff.services.assignment import open_load
@@ -21,7 +22,11 @@ router = APIRouter(prefix="/api/agents", tags=["agents"])
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create(
-    body: NewAgent, _admin: Admin, services: ServicesDep, session: SessionDep
+    body: NewAgent,
+    admin: Admin,
+    services: ServicesDep,
+    session: SessionDep,
+    address: ClientAddress,
 ) -> dict[str, Any]:
     """Creates an account (admin only)."""
     agent = await create_agent(
@@ -32,6 +37,14 @@ async def create(
         skills=body.skills,
         capacity=body.capacity,
         pool=services.passwords,
+    )
+    audit.record(
+        session,
+        actor=admin,
+        action=audit.AGENT_CREATE,
+        target=agent.username,
+        address=address,
+        detail={"role": agent.role.value},
     )
     await session.commit()
     return {"agent": agent_json(agent)}
@@ -44,6 +57,7 @@ async def change(
     admin: Admin,
     services: ServicesDep,
     session: SessionDep,
+    address: ClientAddress,
 ) -> dict[str, Any]:
     """Disables (``{"active": false}``), re-enables, or sets password, role, skills, capacity.
 
@@ -52,6 +66,18 @@ async def change(
     """
     changes = AgentChanges(**body.model_dump(exclude_unset=True))
     agent = await change_agent(session, username, changes, pool=services.passwords)
+    audit.record(
+        session,
+        actor=admin,
+        action=audit.AGENT_CHANGE,
+        target=agent.username,
+        address=address,
+        # Which fields changed, and the new values except the password.
+        detail={
+            key: ("(set)" if key == "password" else value)
+            for key, value in body.model_dump(mode="json", exclude_unset=True).items()
+        },
+    )
     await session.commit()
     if not can_reply(agent):
         await services.conversations.release(agent, by=admin)

@@ -7,11 +7,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from handoff.api.client_address import client_address
-from handoff.api.deps import CurrentAgent, ServicesDep, SessionDep
+from handoff.api.deps import ClientAddress, CurrentAgent, ServicesDep, SessionDep
 from handoff.api.schemas import Credentials, PasswordChange, Presence
 from handoff.api.state import Services
 from handoff.models import Agent
 from handoff.security import CSRF_COOKIE, SESSION_COOKIE, HasherBusy
+from handoff.services import audit
 from handoff.services.account_changes import change_own_password, end_sessions
 from handoff.services.accounts import authenticate
 from handoff.services.views import agent_json
@@ -100,7 +101,11 @@ async def logout(
 
 @router.post("/me/password")
 async def change_password(
-    body: PasswordChange, agent: CurrentAgent, services: ServicesDep, session: SessionDep
+    body: PasswordChange,
+    agent: CurrentAgent,
+    services: ServicesDep,
+    session: SessionDep,
+    address: ClientAddress,
 ) -> dict[str, bool]:
     """A new password (the current one required); every session ends, sign in again."""
     await change_own_password(
@@ -109,6 +114,9 @@ async def change_password(
         current=body.current_password,
         new=body.new_password,
         pool=services.passwords,
+    )
+    audit.record(
+        session, actor=agent, action=audit.PASSWORD_CHANGE, target=agent.username, address=address
     )
     await session.commit()
     return {"ok": True}

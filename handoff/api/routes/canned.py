@@ -8,10 +8,11 @@ from fastapi import APIRouter, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from handoff.api.deps import Admin, CurrentAgent, SessionDep
+from handoff.api.deps import Admin, ClientAddress, CurrentAgent, SessionDep
 from handoff.api.schemas import NewCannedResponse
 from handoff.errors import Conflict
 from handoff.models import CannedResponse
+from handoff.services import audit
 
 router = APIRouter(prefix="/api/canned-responses", tags=["canned responses"])
 
@@ -34,11 +35,18 @@ async def list_canned(_agent: CurrentAgent, session: SessionDep) -> dict[str, An
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_canned(
-    body: NewCannedResponse, _admin: Admin, session: SessionDep
+    body: NewCannedResponse, admin: Admin, session: SessionDep, address: ClientAddress
 ) -> dict[str, Any]:
     """Adds a canned response (admin only)."""
     canned = CannedResponse(shortcut=body.shortcut, text=body.text, language=body.language)
     session.add(canned)
+    audit.record(
+        session,
+        actor=admin,
+        action=audit.CANNED_CREATE,
+        target=f"{body.language}:{body.shortcut}"[:255],
+        address=address,
+    )
     try:
         await session.commit()
     except IntegrityError as error:

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 
-from handoff.api.deps import CurrentAgent, Handler, ServicesDep, SessionDep
+from handoff.api.deps import ClientAddress, CurrentAgent, Handler, ServicesDep, SessionDep
 from handoff.api.schemas import AssignBody, NewMessage, NewNote
 from handoff.errors import DeliveryError
-from handoff.models import Conversation, Message
-from handoff.services import inbox_list, views
+from handoff.models import Conversation, Message, Role
+from handoff.services import audit, inbox_list, views
+from handoff.services.privacy.mask import mask_value
 
 logger = logging.getLogger(__name__)
 
@@ -56,28 +57,79 @@ async def list_conversations(
     )
 
 
+async def _with_order(
+    services: ServicesDep, body: dict[str, Any], *, masked: bool
+) -> dict[str, Any]:
+    """Adds the shop's order and shipping (masked like the rest unless not ``masked``)."""
+    order_id = body["context"]["slots"].get("order_id")
+    if services.shop is not None and isinstance(order_id, str) and order_id:
+        order = await services.shop.order(order_id)
+        if masked:
+            order = mask_value(order)
+        body["context"]["order"] = order
+        body["context"]["shipping"] = order.get("shipping") if order else None
+    return body
+
+
 @router.get("/{cid}")
 async def get_conversation(
-    cid: str, agent: CurrentAgent, services: ServicesDep, session: SessionDep
+    cid: str,
+    agent: CurrentAgent,
+    services: ServicesDep,
+    session: SessionDep,
+    address: ClientAddress,
 ) -> dict[str, Any]:
-    """The conversation with its messages and context (order and shipping from the shop)."""
+    """The conversation with its messages and context (order and shipping from the shop).
+
+    Personal data (phone, ID and bank card numbers, e-mail and delivery addresses)
+    is masked: ``138****5678``. ``POST .../reveal`` shows it. Views are recorded (once per
+    agent and conversation in ten minutes).
+    """
     conversation = await session.get(Conversation, cid)
     if conversation is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no conversation {cid!r}")
     body = await views.conversation_detail(
         session, conversation, wait_alert_s=services.settings.handoff_wait_alert_s
     )
+    await audit.record_view(session, actor=agent, conversation_id=cid, address=address)
     await session.commit()  # no pooled connection held across the shop call and mark_read
-    order_id = body["context"]["slots"].get("order_id")
-    if services.shop is not None and isinstance(order_id, str) and order_id:
-        order = await services.shop.order(order_id)
-        body["context"]["order"] = order
-        body["context"]["shipping"] = order.get("shipping") if order else None
+    await _with_order(services, body, masked=True)
     # Seen by the agent holding it, or by anyone while nobody does (the shared queue).
     if conversation.unread and conversation.assignee_id in (None, agent.id):
         await services.conversations.mark_read(cid)
         body["unread"] = 0
     return body
+
+
+@router.post("/{cid}/reveal")
+async def reveal(
+    cid: str,
+    agent: CurrentAgent,
+    services: ServicesDep,
+    session: SessionDep,
+    address: ClientAddress,
+) -> dict[str, Any]:
+    """The conversation as ``GET`` shows it, personal data unmasked (the assignee or an admin).
+
+    Recorded in the access records (``conversation.reveal``). Later live events
+    are masked again.
+    """
+    conversation = await session.get(Conversation, cid)
+    if conversation is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no conversation {cid!r}")
+    if agent.role != Role.ADMIN and conversation.assignee_id != agent.id:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "only the agent holding the conversation or an admin"
+        )
+    body = await views.conversation_detail(
+        session,
+        conversation,
+        wait_alert_s=services.settings.handoff_wait_alert_s,
+        masked=False,
+    )
+    audit.record(session, actor=agent, action=audit.REVEAL, conversation_id=cid, address=address)
+    await session.commit()
+    return await _with_order(services, body, masked=False)
 
 
 @router.post("/{cid}/assign")

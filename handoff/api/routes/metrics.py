@@ -8,16 +8,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from handoff.api.deps import Admin, CurrentAgent, ServicesDep, SessionDep
+from handoff.api.csv_response import csv_response
+from handoff.api.deps import Admin, ClientAddress, CurrentAgent, ServicesDep, SessionDep
 from handoff.models import utcnow
-from handoff.services import metrics
+from handoff.services import audit, metrics
 from handoff.services.metrics import alerting
 
 router = APIRouter(prefix="/api/metrics", tags=["metrics"])
@@ -72,38 +71,28 @@ async def alerts(
     return {"wait_alert_s": services.settings.handoff_wait_alert_s, "alerts": found}
 
 
-def _csv(name: str, rows: list[dict[str, Any]]) -> Response:
-    out = io.StringIO()
-    columns = list(rows[0]) if rows else []
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        # Spreadsheet formula injection: customer text must never start a formula.
-        writer.writerow(
-            {
-                key: "'" + value if isinstance(value, str) and value[:1] in "=+-@\t\r" else value
-                for key, value in row.items()
-            }
-        )
-    return Response(
-        "\ufeff" + out.getvalue(),  # BOM: Excel opens Chinese text as UTF-8
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
-
-
 @router.get("/{name}", response_model=None)
 async def table(
     name: str,
-    _admin: Admin,
+    admin: Admin,
     session: SessionDep,
     where: FilterDep,
+    address: ClientAddress,
     format_: Annotated[str, Query(alias="format", pattern="^(json|csv)$")] = "json",
 ) -> dict[str, Any] | Response:
     """One of the dashboard's tables (see ``metrics.TABLES``)."""
     rows = await metrics.table(session, name, where)
     if format_ == "csv":
-        return _csv(name, rows)
+        audit.record(
+            session,
+            actor=admin,
+            action=audit.CSV_EXPORT,
+            target=f"metrics/{name}"[:255],
+            address=address,
+            detail={"rows": len(rows), "from": str(where.first_day), "to": str(where.last_day)},
+        )
+        await session.commit()
+        return csv_response(name, rows)
     return {
         "table": name,
         "from": where.first_day.isoformat(),

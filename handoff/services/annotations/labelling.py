@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff.errors import Conflict, InvalidInput, NotFound
 from handoff.models import Agent, AnnotationHistory, AnnotationItem, AnnotationStatus, utcnow
 from handoff.services.annotations import review_queue
+from handoff.services.privacy.mask import mask_text, mask_value
 from handoff.services.views import iso
 
 ENTITY_NAMES = frozenset({"order_id"})
@@ -154,8 +155,8 @@ def history_json(entry: AnnotationHistory) -> dict[str, Any]:
         "group_id": entry.group_id,
         "action": entry.action,
         "intent": entry.intent,
-        "entities": entry.entities or [],
-        "text": entry.text,
+        "entities": mask_value(entry.entities or []),
+        "text": mask_text(entry.text, same_length=True) if entry.text else entry.text,
         "count": len(entry.item_ids),
         "agent": entry.agent.username if entry.agent else None,
         "created_at": iso(entry.created_at),

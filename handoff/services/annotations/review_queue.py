@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import NotFound
 from handoff.models import AnnotationItem, AnnotationStatus, Message, MessageRole
+from handoff.services.privacy.mask import mask_text, mask_value
 from handoff.services.views import iso, message_json
 
 EXAMPLES = 5
@@ -48,8 +49,14 @@ def _group_items(items: list[AnnotationItem]) -> list[Group]:
     return list(groups.values())
 
 
+def _masked(text: str) -> str:
+    # Trainers never see personal data; the mask keeps the length, so the spans
+    # they mark by offsets on this text are offsets on the stored text too.
+    return mask_text(text, same_length=True) or text
+
+
 def group_json(group: Group) -> dict[str, Any]:
-    """One row of ``GET /api/annotations`` (a whole group)."""
+    """One row of ``GET /api/annotations`` (a whole group), personal data masked."""
     first = group.representative
     reasons = group.reasons
     wordings = Counter(item.text for item in group.items)
@@ -57,7 +64,7 @@ def group_json(group: Group) -> dict[str, Any]:
     return {
         "id": first.id,
         "group_id": group.group_id,
-        "text": first.text,
+        "text": _masked(first.text),
         "predicted_intent": first.predicted_intent,
         "confidence": first.confidence,
         "second_intent": first.intent_2,
@@ -67,12 +74,14 @@ def group_json(group: Group) -> dict[str, Any]:
         "reason": reasons.most_common(1)[0][0] if reasons else first.reason,
         "reasons": dict(reasons.most_common()),
         "agent_intent": agent_intents.most_common(1)[0][0] if agent_intents else None,
-        "examples": [{"text": text, "count": n} for text, n in wordings.most_common(EXAMPLES)],
+        "examples": [
+            {"text": _masked(text), "count": n} for text, n in wordings.most_common(EXAMPLES)
+        ],
         "conversation_id": first.conversation_id,
         "message_id": first.message_id,
         "status": first.status.value,
         "label_intent": first.label_intent,
-        "entities": first.entities or [],
+        "entities": mask_value(first.entities or []),
         "labelled_by": first.labeller.username if first.labeller else None,
         "labelled_at": iso(first.labelled_at),
         "last_seen": iso(max(item.seen_at for item in group.items)),
@@ -140,13 +149,13 @@ async def detail(session: AsyncSession, item_id: int) -> dict[str, Any]:
     return {
         **group_json(group),
         "id": item.id,
-        "text": item.text,
+        "text": _masked(item.text),
         "conversation_id": item.conversation_id,
         "message_id": item.message_id,
         "members": [
             {
                 "id": member.id,
-                "text": member.text,
+                "text": _masked(member.text),
                 "conversation_id": member.conversation_id,
                 "message_id": member.message_id,
                 "reasons": member.reasons,

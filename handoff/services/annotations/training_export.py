@@ -9,10 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import AnnotationItem, AnnotationStatus
+from handoff.services.privacy.mask import with_placeholders
 
 
 async def export(session: AsyncSession) -> list[dict[str, Any]]:
     """Labelled examples, one per normalised wording (the newest label wins), traceable.
+
+    Personal data in the texts is replaced by placeholders (``<phone>``,
+    ``<address>`` ...), the spans moved with it, so none reaches ``data/nlu/``.
 
     Wordings that are the same after whitespace and case folding are one
     example; when trainers gave the same wording two intents, the latest wins.
@@ -33,27 +37,32 @@ async def export(session: AsyncSession) -> list[dict[str, Any]]:
             if previous.entities and not item.entities:
                 continue
         chosen[key] = item
-    return [
-        {
-            "text": item.text,
-            "intent": item.label_intent,
-            "entities": [
-                {"start": e["start"], "end": e["end"], "entity": e["entity"], "value": e["value"]}
-                for e in item.entities or []
-            ],
-            "source": {
-                "annotation_id": item.id,
-                "conversation_id": item.conversation_id,
-                "message_id": item.message_id,
-                "reason": item.reason,
-                "reasons": item.reasons,
-            },
-        }
-        for item in sorted(chosen.values(), key=lambda i: i.id)
+    return [_example(item) for item in sorted(chosen.values(), key=lambda i: i.id)]
+
+
+def _example(item: AnnotationItem) -> dict[str, Any]:
+    spans = [
+        {"start": e["start"], "end": e["end"], "entity": e["entity"], "value": e["value"]}
+        for e in item.entities or []
     ]
+    text, spans = with_placeholders(item.text, spans)
+    return {
+        "text": text,
+        "intent": item.label_intent,
+        "entities": spans,
+        "source": {
+            "annotation_id": item.id,
+            "conversation_id": item.conversation_id,
+            "message_id": item.message_id,
+            "reason": item.reason,
+            "reasons": item.reasons,
+        },
+    }
 
 
 def _dedupe_key(item: AnnotationItem) -> str:
     # Same wording up to case, width and spacing; unlike grouping, digits and
-    # particles are kept: they are what a training example is made of.
-    return " ".join(unicodedata.normalize("NFKC", item.text).casefold().split())
+    # particles are kept: they are what a training example is made of. Personal
+    # data is not: two wordings differing only in a phone number are one example.
+    text = with_placeholders(item.text)[0]
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())

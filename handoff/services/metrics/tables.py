@@ -31,6 +31,7 @@ from handoff.services.metrics.sessions import (
 )
 from handoff.services.metrics.sql import analytic, dialect, local_day, local_hour, median_select
 from handoff.services.metrics.summary import csat_rows, human_response_times
+from handoff.services.privacy.mask import mask_text
 from handoff.services.views import aware
 
 Rows = list[dict[str, Any]]
@@ -214,7 +215,12 @@ async def misunderstood(session: AsyncSession, where: MetricsFilter) -> Rows:
         .limit(TOP_MISUNDERSTOOD)
     )
     return [
-        {"text": text, "messages": n, "flagged": int(f or 0), "last_seen": _local_time(last, where)}
+        {
+            "text": mask_text(text),
+            "messages": n,
+            "flagged": int(f or 0),
+            "last_seen": _local_time(last, where),
+        }
         for text, n, f, last in found
     ]
 

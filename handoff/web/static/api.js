@@ -111,6 +111,7 @@ export const api = {
     request("POST", `/api/conversations/${enc(id)}/messages`, { text, private: isPrivate }),
   handBack: (id) => request("POST", `/api/conversations/${enc(id)}/handback`),
   resolve: (id) => request("POST", `/api/conversations/${enc(id)}/resolve`),
+  reveal: (id) => request("POST", `/api/conversations/${enc(id)}/reveal`),
   flag: (messageId, intent) => request("POST", `/api/messages/${enc(messageId)}/flag`, { intent }),
   intents: () => request("GET", "/api/intents"),
   cannedResponses: () => request("GET", "/api/canned-responses"),

@@ -122,6 +122,8 @@ function drawConversation({ keepScroll = false } = {}) {
     return;
   }
   const { composerVisible, canReply } = renderHeader(detail, state.me.username);
+  // Personal data is masked; the agent holding the conversation or an admin may show it.
+  $("reveal-button").hidden = !(detail.assignee === state.me.username || state.me.role === "admin");
   $("composer").hidden = !composerVisible;
   composer.setCanReply(canReply);
   const scroll = transcript.scrollTop;
@@ -193,6 +195,20 @@ async function act(run, done) {
     return problem(error);
   } finally {
     setBusy(false);
+  }
+}
+
+async function reveal() {
+  const id = state.selectedId;
+  if (!id) return;
+  try {
+    const detail = await api.reveal(id);
+    if (state.selectedId !== id) return;
+    state.detail = detail;
+    drawConversation({ keepScroll: true });
+    toast(t("revealed"));
+  } catch (error) {
+    report(error);
   }
 }
 
@@ -312,6 +328,7 @@ function wireControls() {
   $("transfer-button").addEventListener("click", transfer);
   $("handback-button").addEventListener("click", () => act(api.handBack, t("handedBack")));
   $("resolve-button").addEventListener("click", () => act(api.resolve, t("resolvedToast")));
+  $("reveal-button").addEventListener("click", reveal);
 }
 
 // --- start ----------------------------------------------------------------------------
@@ -336,6 +353,7 @@ async function start() {
     conversationLanguage: () => (state.detail && state.detail.language) || "",
   });
   wireControls();
+  $("audit-link").hidden = state.me.role !== "admin";
   drawTopBar(state.me);
   enableArrowKeys(queueList);
   onLanguageChange(() => {
