@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     handoff_domain_path: Path = PROJECT_ROOT / "domain.yml"
     handoff_sweep_interval_s: float = Field(default=15.0, gt=0)
     handoff_max_body_bytes: int = Field(default=1_000_000, gt=0)
+    handoff_tracker_store_url: str | None = None
+    handoff_retention_days: int | None = Field(default=None, gt=0)
+    tracker_retention_days: int | None = Field(default=None, gt=0)
+    handoff_retention_interval_s: float = Field(default=86400.0, gt=0)
 
     @field_validator(
         "handoff_database_url",
@@ -97,6 +101,9 @@ class Settings(BaseSettings):
         "shop_api_url",
         "slack_channel",
         "slack_api_url",
+        "handoff_tracker_store_url",
+        "handoff_retention_days",
+        "tracker_retention_days",
         mode="before",
     )
     @classmethod
@@ -142,6 +149,24 @@ class Settings(BaseSettings):
             or self.database_url
             or f"sqlite:///{self.bot_var_dir / 'handoff.sqlite3'}"
         )
+
+    @property
+    def tracker_store(self) -> str:
+        """The SQLAlchemy URL (async driver) of Rasa's SQL tracker store.
+
+        The same default as ``bot/runtime/serve.py``: ``DATABASE_URL``, else
+        ``var/rasa.db``.
+        """
+        return async_database_url(
+            self.handoff_tracker_store_url
+            or self.database_url
+            or f"sqlite:///{self.bot_var_dir / 'rasa.db'}"
+        )
+
+    @property
+    def tracker_retention(self) -> int | None:
+        """Days Rasa's tracker store keeps an idle conversation (default: the service's)."""
+        return self.tracker_retention_days or self.handoff_retention_days
 
     @property
     def business_hours(self) -> tuple[time, time]:

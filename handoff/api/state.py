@@ -14,6 +14,7 @@ from handoff.security import PasswordPool, Signer
 from handoff.services.conversations import ConversationService
 from handoff.settings import Settings
 from handoff.shop_client import ShopClient
+from handoff.tracker_store import TrackerStore
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Services:
     limiter: LoginLimiter
     signer: Signer
     passwords: PasswordPool
+    tracker_store: TrackerStore
     redis: Redis | None = None
     shop: ShopClient | None = None
     intents: list[str] = field(default_factory=list)
