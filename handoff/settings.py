@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     handoff_sweep_interval_s: float = Field(default=15.0, gt=0)
     handoff_max_body_bytes: int = Field(default=1_000_000, gt=0)
     handoff_tracker_store_url: str | None = None
+    handoff_registry_url: str | None = None
+    handoff_labels_file: Path | None = None
+    bot_retrain_project: Path | None = None
     handoff_retention_days: int | None = Field(default=None, gt=0)
     tracker_retention_days: int | None = Field(default=None, gt=0)
     handoff_retention_interval_s: float = Field(default=86400.0, gt=0)
@@ -102,6 +105,9 @@ class Settings(BaseSettings):
         "slack_channel",
         "slack_api_url",
         "handoff_tracker_store_url",
+        "handoff_registry_url",
+        "handoff_labels_file",
+        "bot_retrain_project",
         "handoff_retention_days",
         "tracker_retention_days",
         mode="before",
@@ -162,6 +168,21 @@ class Settings(BaseSettings):
             or self.database_url
             or f"sqlite:///{self.bot_var_dir / 'rasa.db'}"
         )
+
+    @property
+    def registry(self) -> str:
+        """The model registry's database (``bot/training/registry.py``'s default)."""
+        return async_database_url(
+            self.handoff_registry_url
+            or self.database_url
+            or f"sqlite:///{self.bot_var_dir / 'registry.db'}"
+        )
+
+    @property
+    def labels_file(self) -> Path:
+        """``data/nlu/annotations.yml`` of the checkout ``bot retrain`` writes to."""
+        project = self.bot_retrain_project or PROJECT_ROOT
+        return self.handoff_labels_file or project / "data" / "nlu" / "annotations.yml"
 
     @property
     def tracker_retention(self) -> int | None:

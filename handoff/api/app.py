@@ -40,6 +40,7 @@ from handoff.api.routes import (
 from handoff.api.state import Services
 from handoff.errors import Conflict, DeliveryError, Forbidden, InvalidInput, NotFound
 from handoff.events import EventBus, LiveHub
+from handoff.exported_labels import ExportedLabels
 from handoff.rasa_client import RasaClient
 from handoff.ratelimit import Counter, DatabaseCounter, LoginLimiter, LoginLimits, RedisCounter
 from handoff.security import PasswordPool, Signer
@@ -104,6 +105,7 @@ async def _retention_daily(services: Services) -> None:
     retention = Retention(
         services.sessions,
         services.tracker_store,
+        services.exported_labels,
         days=settings.handoff_retention_days,
         tracker_days=settings.tracker_retention,
     )
@@ -145,6 +147,7 @@ def create_app(settings: Settings) -> FastAPI:
                 workers=settings.handoff_login_workers, waiting=settings.handoff_login_queue
             ),
             tracker_store=TrackerStore.from_settings(settings),
+            exported_labels=ExportedLabels.from_settings(settings),
             redis=redis,
             shop=(
                 ShopClient(
@@ -192,6 +195,7 @@ def create_app(settings: Settings) -> FastAPI:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
             await services.tracker_store.aclose()
+            await services.exported_labels.aclose()
             if slack is not None:
                 await slack.aclose()
             await hub.stop()

@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handoff.events import EventBus, LiveHub
+from handoff.exported_labels import ExportedLabels
 from handoff.rasa_client import RasaClient
 from handoff.ratelimit import LoginLimiter
 from handoff.security import PasswordPool, Signer
@@ -32,6 +33,7 @@ class Services:
     signer: Signer
     passwords: PasswordPool
     tracker_store: TrackerStore
+    exported_labels: ExportedLabels
     redis: Redis | None = None
     shop: ShopClient | None = None
     intents: list[str] = field(default_factory=list)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,10 @@ SECRETS = {
     "comment": "Alice was kind zz-comment",
     "summary": "wants a refund zz-summary",
     "slot": "zz-slot-secret-address",
+    "label": "zz-label where is my parcel at 44 Harbour Road",
 }
 KEPT = "other customer keeps this zz-kept"
+KEPT_LABEL = "zz-kept-label where is my order"
 
 
 class Clock:
@@ -65,23 +68,39 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
     yield pinned
 
 
+@dataclass
+class RasaSide:
+    """Rasa's tracker store, the model registry and the annotations file of one test."""
+
+    tracker_url: str
+    registry_url: str
+    labels_file: Path
+
+
 @pytest.fixture
-def tracker_url(storage: Storage, tmp_path: Path) -> str:
-    """Rasa's tracker store: a SQLite file, or the PostgreSQL database the service uses
-    (``DATABASE_URL`` shared, as in the scaled-out setup), its ``events`` emptied."""
+def rasa_side(storage: Storage, tmp_path: Path) -> RasaSide:
+    """SQLite files, or the PostgreSQL database the service uses (``DATABASE_URL``
+    shared, as in the scaled-out setup) with Rasa's tables dropped first."""
+    labels = tmp_path / "checkout" / "data" / "nlu" / "annotations.yml"
     if storage.name == "sqlite":
-        return f"sqlite:///{tmp_path / 'rasa.db'}"
+        return RasaSide(
+            f"sqlite:///{tmp_path / 'rasa.db'}", f"sqlite:///{tmp_path / 'registry.db'}", labels
+        )
     engine = create_engine(sync_database_url(storage.database_url))
     with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS events"))
+        connection.execute(text("DROP TABLE IF EXISTS events, bot_model_versions"))
     engine.dispose()
-    return storage.database_url
+    return RasaSide(storage.database_url, storage.database_url, labels)
 
 
 @pytest.fixture
-def settings(make_settings: Callable[..., Settings], tracker_url: str) -> Settings:
-    """Test settings pointing at the test's tracker store."""
-    return make_settings(handoff_tracker_store_url=tracker_url)
+def settings(make_settings: Callable[..., Settings], rasa_side: RasaSide) -> Settings:
+    """Test settings pointing at the test's Rasa side."""
+    return make_settings(
+        handoff_tracker_store_url=rasa_side.tracker_url,
+        handoff_registry_url=rasa_side.registry_url,
+        handoff_labels_file=rasa_side.labels_file,
+    )
 
 
 def _events(client: TestClient, clock: Clock, *events: dict[str, Any]) -> None:
@@ -165,21 +184,32 @@ def _seed(client: TestClient, clock: Clock, make_agent: MakeAgent, tracker: dict
     )
 
 
+def _label(text_: str, cid: str) -> dict[str, Any]:
+    source = {"annotation_id": 1, "conversation_id": cid, "reason": "nlu_fallback"}
+    return {"text": text_, "intent": "track_shipment", "entities": [], "source": source}
+
+
 @pytest.fixture
 def seeded(
-    app_client: TestClient, clock: Clock, make_agent: MakeAgent, tracker_url: str
+    app_client: TestClient, clock: Clock, make_agent: MakeAgent, rasa_side: RasaSide
 ) -> dict[str, Any]:
-    spec = tracker_store_spec(tracker_url)
+    spec = tracker_store_spec(rasa_side.tracker_url) | {
+        "labels": [_label(SECRETS["label"], CID), _label(KEPT_LABEL, OTHER)],
+        "labels_file": str(rasa_side.labels_file),
+        "registry_url": sync_database_url(rasa_side.registry_url).replace("+psycopg", ""),
+    }
     _seed(app_client, clock, make_agent, spec)
     return spec
 
 
-def _held_texts(db: Engine, tracker_url: str) -> str:
-    """Every value of every table of the service's database and of the tracker store."""
+def _held_texts(db: Engine, rasa_side: RasaSide) -> str:
+    """Every value of every table of the service's database, the tracker store and the
+    registry, and the annotations file."""
     found: list[str] = []
-    engines = [db]
-    if sync_database_url(tracker_url) != str(db.url.render_as_string(hide_password=False)):
-        engines.append(create_engine(sync_database_url(tracker_url)))
+    urls = {sync_database_url(u) for u in (rasa_side.tracker_url, rasa_side.registry_url)}
+    engines = [db] + [
+        create_engine(url) for url in urls if url != db.url.render_as_string(hide_password=False)
+    ]
     for engine in engines:
         with engine.connect() as connection:
             for table in inspect(connection).get_table_names():
@@ -187,6 +217,8 @@ def _held_texts(db: Engine, tracker_url: str) -> str:
                     found.append(f"{table}: " + json.dumps([str(v) for v in row]))
     for extra in engines[1:]:
         extra.dispose()
+    if rasa_side.labels_file.is_file():
+        found.append("annotations.yml: " + rasa_side.labels_file.read_text(encoding="utf-8"))
     return "\n".join(found)
 
 
@@ -255,13 +287,13 @@ def test_erasure_leaves_no_trace_and_the_same_figures(
     app_client: TestClient,
     admin_headers: dict[str, str],
     db: Engine,
-    tracker_url: str,
+    rasa_side: RasaSide,
     seeded: dict[str, Any],
 ) -> None:
     before = _figures(app_client, admin_headers)
     assert before["summary"]["conversations"] == 2
     assert before["summary"]["csat_count"] == 1 and before["summary"]["after_sales_cases"] == 1
-    held = _held_texts(db, tracker_url)
+    held = _held_texts(db, rasa_side)
     assert all(secret in held for secret in SECRETS.values())  # the search can find them
 
     response = app_client.post(f"/api/customers/{CID}/erase", headers=admin_headers)
@@ -270,13 +302,14 @@ def test_erasure_leaves_no_trace_and_the_same_figures(
     assert erased["erased"] is True and erased["tracker_events"] >= 7
     assert erased["messages"] >= 6 and erased["annotations"] >= 1
 
-    held = _held_texts(db, tracker_url)
+    held = _held_texts(db, rasa_side)
     for name, secret in SECRETS.items():
         assert secret not in held, f"the {name} text survived erasure"
     # The access records (the audit log) name who erased whom, by design.
     outside_audit = "\n".join(line for line in held.splitlines() if not line.startswith("audit"))
     assert CID not in outside_audit and "20241111009" not in held and "AS-77" not in held
-    assert KEPT in held  # the other customer is untouched
+    assert KEPT in held and KEPT_LABEL in held  # the other customer is untouched
+    assert erased["exported_labels"] == 2  # the annotations file and the registry's copy
     assert _figures(app_client, admin_headers) == before
 
     assert app_client.get(f"/api/customers/{CID}/export", headers=admin_headers).status_code == 404
@@ -290,7 +323,7 @@ def test_erasure_waits_until_no_agent_holds_the_conversation(
     admin_headers: dict[str, str],
     make_agent: MakeAgent,
     db: Engine,
-    tracker_url: str,
+    rasa_side: RasaSide,
     clock: Clock,
 ) -> None:
     cid = "webchat:held-1"
@@ -303,6 +336,6 @@ def test_erasure_waits_until_no_agent_holds_the_conversation(
     )
     response = app_client.post(f"/api/customers/{cid}/erase", headers=admin_headers)
     assert response.status_code == 409, response.text
-    assert "zz-held" in _held_texts(db, tracker_url)
+    assert "zz-held" in _held_texts(db, rasa_side)
     agent = make_agent("carol")
     assert app_client.post(f"/api/customers/{cid}/erase", headers=agent).status_code == 403

@@ -34,6 +34,37 @@ async def _seed(spec: dict[str, Any]) -> None:
             assert parsed is not None, event
             tracker.update(parsed)
         await store.save(tracker)
+    if spec.get("labels"):
+        _write_labels(spec)
+
+
+def _write_labels(spec: dict[str, Any]) -> None:
+    from pathlib import Path
+
+    from bot.training.labels import parse_labels, render
+    from bot.training.registry import Registry
+
+    text = render(parse_labels({"examples": spec["labels"]}))
+    path = Path(spec["labels_file"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    registry = Registry(spec["registry_url"])
+    metrics = {
+        "accuracy": 0.9,
+        "macro_f1": 0.9,
+        "out_of_scope_recall": 0.9,
+        "per_intent_f1": {},
+        "examples": 1,
+    }
+    registry.record(
+        model_id="m1",
+        fingerprint="f1",
+        path="models/m1.tar.gz",
+        metrics=metrics,
+        annotations=text,
+        created_by="test@host",
+    )
+    registry.close()
 
 
 def main() -> int:

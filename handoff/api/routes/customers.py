@@ -64,12 +64,16 @@ async def erase(
     conversation_id: ConversationId, admin: Admin, services: ServicesDep, request: Request
 ) -> dict[str, Any]:
     """Removes the customer's words and personal data from the service's database, Rasa's
-    tracker store and the trainers' queue; the metrics keep anonymous counts.
+    tracker store, the trainers' queue and the exported labels; the metrics keep
+    anonymous counts.
 
-    ``{"erased": true, "conversation_id", "messages", "annotations", "tracker_events"}``
+    ``{"erased": true, "conversation_id", "messages", "annotations", "tracker_events",
+    "exported_labels"}``
     (how many of each were erased or anonymised).
     """
-    erased = await EraseCustomer(services.sessions, services.tracker_store).perform(conversation_id)
+    erased = await EraseCustomer(
+        services.sessions, services.tracker_store, services.exported_labels
+    ).perform(conversation_id)
     await audit_hook.record(
         services.sessions,
         action=audit_hook.ERASED,

@@ -3,7 +3,8 @@
 What goes: every text of the conversation (customer, bot and agent turns,
 private notes, the hand-off summary and context with its slots, CSAT comments,
 delivery errors, buttons), the trainers' queue items and flags made from it
-(so the labels export no longer has them), its texts in the trainers' undo
+(so the labels export no longer has them) and the examples they gave in the
+Rasa side's exported labels (``handoff/exported_labels.py``), its texts in the trainers' undo
 history, its Slack thread link, its dead letters, its long-wait alerts, the
 order numbers and shop case numbers of its after-sales cases, and every event
 of it in Rasa's tracker store.
@@ -25,6 +26,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.errors import Conflict, NotFound
+from handoff.exported_labels import ExportedLabels
 from handoff.models import (
     AfterSalesCase,
     AnnotationHistory,
@@ -73,6 +75,7 @@ class Erasure:
     messages: int
     annotations: int
     tracker_events: int
+    exported_labels: int = 0
 
     def counts(self) -> dict[str, int]:
         """The counts, without ids."""
@@ -80,6 +83,7 @@ class Erasure:
             "messages": self.messages,
             "annotations": self.annotations,
             "tracker_events": self.tracker_events,
+            "exported_labels": self.exported_labels,
         }
 
 
@@ -89,13 +93,18 @@ class EraseCustomer:
     Args:
         sessions: the service's session factory.
         tracker_store: Rasa's tracker store.
+        labels: the exported labels on the Rasa side.
     """
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], tracker_store: TrackerStore
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        tracker_store: TrackerStore,
+        labels: ExportedLabels,
     ) -> None:
         self._sessions = sessions
         self._tracker_store = tracker_store
+        self._labels = labels
 
     async def perform(self, conversation_id: str, *, force: bool = False) -> Erasure:
         """Erases ``conversation_id`` from the service's database and the tracker store.
@@ -121,14 +130,15 @@ class EraseCustomer:
         # The tracker store first: when it cannot be reached nothing has changed yet,
         # and a retry finds the conversation as it was.
         events = await self._tracker_store.erase(conversation_id)
+        labels = await self._labels.erase(conversation_id)
         async with self._sessions.begin() as session:
             conversation = await _locked(session, conversation_id)
             if conversation is None:
-                if not events:
+                if not events and not labels:
                     raise NotFound(f"nothing is held about {conversation_id!r}")
-                return Erasure(conversation_id, None, 0, 0, events)
+                return Erasure(conversation_id, None, 0, 0, events, labels)
             anonymous_id, messages, annotations = await _anonymise(session, conversation)
-        return Erasure(conversation_id, anonymous_id, messages, annotations, events)
+        return Erasure(conversation_id, anonymous_id, messages, annotations, events, labels)
 
 
 async def _locked(session: AsyncSession, cid: str) -> Conversation | None:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.errors import Conflict, NotFound
+from handoff.exported_labels import ExportedLabels
 from handoff.models import Conversation, ConversationStatus, utcnow
 from handoff.services.customers import audit_hook
 from handoff.services.customers.erase import EraseCustomer
@@ -44,6 +45,7 @@ class Retention:
     Args:
         sessions: the service's session factory.
         tracker_store: Rasa's tracker store.
+        labels: the exported labels on the Rasa side.
         days: ``HANDOFF_RETENTION_DAYS`` (``None``: keep).
         tracker_days: ``TRACKER_RETENTION_DAYS`` (``None``: keep).
     """
@@ -52,13 +54,14 @@ class Retention:
         self,
         sessions: async_sessionmaker[AsyncSession],
         tracker_store: TrackerStore,
+        labels: ExportedLabels,
         *,
         days: int | None,
         tracker_days: int | None,
     ) -> None:
         self._sessions = sessions
         self._tracker_store = tracker_store
-        self._erase = EraseCustomer(sessions, tracker_store)
+        self._erase = EraseCustomer(sessions, tracker_store, labels)
         self._days = days
         self._tracker_days = tracker_days
 
