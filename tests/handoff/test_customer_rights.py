@@ -4,24 +4,26 @@ PostgreSQL + Redis."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
 from handoff.db import sync_database_url
-from handoff.models import base as models_base
-from handoff.settings import Settings
-from tests.handoff.conftest import Storage
 from tests.handoff.helpers import bot_event, handoff_body, service_headers, user_event
-from tests.handoff.tracker_seed import seed_trackers, tracker_store_spec
+from tests.handoff.rasa_side import (  # noqa: F401 (fixtures)
+    Clock,
+    RasaSide,
+    clock_fixture,
+    held_texts,
+    rasa_side_fixture,
+    seed_trackers,
+    settings_fixture,
+    tracker_store_spec,
+)
 
 MakeAgent = Callable[..., dict[str, str]]
 T0 = datetime(2026, 3, 1, 2, 0, tzinfo=UTC).timestamp()  # 10:00 in Asia/Shanghai
@@ -42,65 +44,6 @@ SECRETS = {
 }
 KEPT = "other customer keeps this zz-kept"
 KEPT_LABEL = "zz-kept-label where is my order"
-
-
-class Clock:
-    """The service's pinned now."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def at(self, ts: float) -> None:
-        self.now = datetime.fromtimestamp(ts, UTC)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    """Pins ``handoff.models.base.utcnow``."""
-    pinned = Clock()
-
-    class PinnedDatetime(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
-            return pinned.now.astimezone(tz) if tz else pinned.now.replace(tzinfo=None)
-
-    monkeypatch.setattr(models_base, "datetime", PinnedDatetime)
-    yield pinned
-
-
-@dataclass
-class RasaSide:
-    """Rasa's tracker store, the model registry and the annotations file of one test."""
-
-    tracker_url: str
-    registry_url: str
-    labels_file: Path
-
-
-@pytest.fixture
-def rasa_side(storage: Storage, tmp_path: Path) -> RasaSide:
-    """SQLite files, or the PostgreSQL database the service uses (``DATABASE_URL``
-    shared, as in the scaled-out setup) with Rasa's tables dropped first."""
-    labels = tmp_path / "checkout" / "data" / "nlu" / "annotations.yml"
-    if storage.name == "sqlite":
-        return RasaSide(
-            f"sqlite:///{tmp_path / 'rasa.db'}", f"sqlite:///{tmp_path / 'registry.db'}", labels
-        )
-    engine = create_engine(sync_database_url(storage.database_url))
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS events, bot_model_versions"))
-    engine.dispose()
-    return RasaSide(storage.database_url, storage.database_url, labels)
-
-
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings], rasa_side: RasaSide) -> Settings:
-    """Test settings pointing at the test's Rasa side."""
-    return make_settings(
-        handoff_tracker_store_url=rasa_side.tracker_url,
-        handoff_registry_url=rasa_side.registry_url,
-        handoff_labels_file=rasa_side.labels_file,
-    )
 
 
 def _events(client: TestClient, clock: Clock, *events: dict[str, Any]) -> None:
@@ -202,26 +145,6 @@ def seeded(
     return spec
 
 
-def _held_texts(db: Engine, rasa_side: RasaSide) -> str:
-    """Every value of every table of the service's database, the tracker store and the
-    registry, and the annotations file."""
-    found: list[str] = []
-    urls = {sync_database_url(u) for u in (rasa_side.tracker_url, rasa_side.registry_url)}
-    engines = [db] + [
-        create_engine(url) for url in urls if url != db.url.render_as_string(hide_password=False)
-    ]
-    for engine in engines:
-        with engine.connect() as connection:
-            for table in inspect(connection).get_table_names():
-                for row in connection.execute(text(f'SELECT * FROM "{table}"')):
-                    found.append(f"{table}: " + json.dumps([str(v) for v in row]))
-    for extra in engines[1:]:
-        extra.dispose()
-    if rasa_side.labels_file.is_file():
-        found.append("annotations.yml: " + rasa_side.labels_file.read_text(encoding="utf-8"))
-    return "\n".join(found)
-
-
 def test_export_holds_everything_about_the_customer(
     app_client: TestClient,
     admin_headers: dict[str, str],
@@ -293,7 +216,7 @@ def test_erasure_leaves_no_trace_and_the_same_figures(
     before = _figures(app_client, admin_headers)
     assert before["summary"]["conversations"] == 2
     assert before["summary"]["csat_count"] == 1 and before["summary"]["after_sales_cases"] == 1
-    held = _held_texts(db, rasa_side)
+    held = held_texts(db, rasa_side)
     assert all(secret in held for secret in SECRETS.values())  # the search can find them
 
     response = app_client.post(f"/api/customers/{CID}/erase", headers=admin_headers)
@@ -302,13 +225,15 @@ def test_erasure_leaves_no_trace_and_the_same_figures(
     assert erased["erased"] is True and erased["tracker_events"] >= 7
     assert erased["messages"] >= 6 and erased["annotations"] >= 1
 
-    held = _held_texts(db, rasa_side)
+    held = held_texts(db, rasa_side)
     for name, secret in SECRETS.items():
         assert secret not in held, f"the {name} text survived erasure"
     # The access records (the audit log) name who erased whom, by design.
     outside_audit = "\n".join(line for line in held.splitlines() if not line.startswith("audit"))
     assert CID not in outside_audit and "20241111009" not in held and "AS-77" not in held
     assert KEPT in held and KEPT_LABEL in held  # the other customer is untouched
+    listed = app_client.get("/api/conversations?status=all", headers=admin_headers).json()
+    assert listed["conversations"] == []  # nothing erased shows in the inbox
     assert erased["exported_labels"] == 2  # the annotations file and the registry's copy
     assert _figures(app_client, admin_headers) == before
 
@@ -336,6 +261,6 @@ def test_erasure_waits_until_no_agent_holds_the_conversation(
     )
     response = app_client.post(f"/api/customers/{cid}/erase", headers=admin_headers)
     assert response.status_code == 409, response.text
-    assert "zz-held" in _held_texts(db, rasa_side)
+    assert "zz-held" in held_texts(db, rasa_side)
     agent = make_agent("carol")
     assert app_client.post(f"/api/customers/{cid}/erase", headers=agent).status_code == 403

@@ -49,7 +49,6 @@ ERASED_PREFIX = "erased:"
 # Columns of a conversation that say nothing about the customer, copied to the new id.
 _KEPT = (
     "channel",
-    "status",
     "reason",
     "team",
     "urgent",
@@ -152,7 +151,17 @@ async def _anonymise(session: AsyncSession, conversation: Conversation) -> tuple
     cid = conversation.id
     new_id = f"{ERASED_PREFIX}{uuid.uuid4().hex}"
     kept = {name: getattr(conversation, name) for name in _KEPT}
-    session.add(Conversation(id=new_id, context={}, unread=0, erased_at=utcnow(), **kept))
+    # Status "bot": out of every inbox list and count (none of the metrics reads it).
+    session.add(
+        Conversation(
+            id=new_id,
+            status=ConversationStatus.BOT,
+            context={},
+            unread=0,
+            erased_at=utcnow(),
+            **kept,
+        )
+    )
     await session.flush()
 
     own_messages = select(Message.id).where(Message.conversation_id == cid)
