@@ -4,12 +4,14 @@ PostgreSQL + Redis."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from handoff.db import sync_database_url
@@ -179,10 +181,12 @@ def test_export_holds_everything_about_the_customer(
     assert (
         app_client.get("/api/customers/telegram:0/export", headers=admin_headers).status_code == 404
     )
-    long_id = "x" * 300
-    assert (
-        app_client.get(f"/api/customers/{long_id}/export", headers=admin_headers).status_code == 400
-    )
+    for hostile in ("x" * 300, "telegram:1%00", "%ED%A0%80", "%FF", "%20"):
+        for method, action in (("GET", "export"), ("POST", "erase")):
+            answer = app_client.request(
+                method, f"/api/customers/{hostile}/{action}", headers=admin_headers
+            )
+            assert answer.status_code in (400, 404), (hostile, action, answer.text)
 
 
 def _figures(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
@@ -264,3 +268,42 @@ def test_erasure_waits_until_no_agent_holds_the_conversation(
     assert "zz-held" in held_texts(db, rasa_side)
     agent = make_agent("carol")
     assert app_client.post(f"/api/customers/{cid}/erase", headers=agent).status_code == 403
+
+
+def test_erasure_keeps_the_rest_of_a_shared_label_group_undoable(
+    app_client: TestClient,
+    admin_headers: dict[str, str],
+    clock: Clock,
+    db: Engine,
+) -> None:
+    first, second = "webchat:group-a", "webchat:group-b"
+    _events(
+        app_client,
+        clock,
+        user_event(first, "blorf the gizmo please", T0, intent="nlu_fallback", confidence=0.1),
+        user_event(
+            second, "blorf the gizmo please!", T0 + 9, intent="nlu_fallback", confidence=0.1
+        ),
+    )
+    queue = app_client.get("/api/annotations?status=new", headers=admin_headers).json()
+    group = next(g for g in queue["items"] if "blorf" in g["text"])
+    assert group["count"] == 2
+    labelled = app_client.post(
+        f"/api/annotations/{group['id']}", headers=admin_headers, json={"intent": "greet"}
+    )
+    assert labelled.status_code == 200 and labelled.json()["labelled"] == 2
+
+    assert (
+        app_client.post(f"/api/customers/{first}/erase", headers=admin_headers).status_code == 200
+    )
+    with db.connect() as connection:
+        rows = connection.execute(text("SELECT id, conversation_id FROM annotation_items")).all()
+        history = connection.execute(
+            text("SELECT item_ids, previous FROM annotation_history")
+        ).all()
+    assert [cid for _, cid in rows] == [second]
+    remaining = rows[0][0]
+    assert [json.loads(h[0]) if isinstance(h[0], str) else h[0] for h in history] == [[remaining]]
+    undone = app_client.post(f"/api/annotations/{remaining}/undo", headers=admin_headers)
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["restored"] == 1

@@ -105,33 +105,29 @@ class EraseCustomer:
         self._tracker_store = tracker_store
         self._labels = labels
 
-    async def perform(self, conversation_id: str, *, force: bool = False) -> Erasure:
-        """Erases ``conversation_id`` from the service's database and the tracker store.
+    async def perform(self, conversation_id: str) -> Erasure:
+        """Erases ``conversation_id`` from the service's database and the Rasa side.
 
-        Args:
-            conversation_id: the customer.
-            force: erase even a conversation waiting for or held by an agent.
+        The conversation's row stays locked throughout, so no agent can claim it
+        meanwhile. The Rasa side goes first: when it cannot be reached nothing has
+        changed, and when the service's transaction fails after it, a retry finds
+        the conversation as it was (with nothing left on the Rasa side).
 
         Raises:
-            NotFound: neither store holds anything about it.
-            Conflict: it is in human hands (pending or open) and ``force`` is not set.
+            NotFound: nothing is held about it.
+            Conflict: it is waiting for or held by an agent.
         """
         async with self._sessions.begin() as session:
             conversation = await _locked(session, conversation_id)
-            if (
-                conversation is not None
-                and not force
-                and conversation.status in (ConversationStatus.PENDING, ConversationStatus.OPEN)
+            if conversation is not None and conversation.status in (
+                ConversationStatus.PENDING,
+                ConversationStatus.OPEN,
             ):
                 raise Conflict(
                     f"{conversation_id!r} is in human hands; resolve or hand it back first"
                 )
-        # The tracker store first: when it cannot be reached nothing has changed yet,
-        # and a retry finds the conversation as it was.
-        events = await self._tracker_store.erase(conversation_id)
-        labels = await self._labels.erase(conversation_id)
-        async with self._sessions.begin() as session:
-            conversation = await _locked(session, conversation_id)
+            events = await self._tracker_store.erase(conversation_id)
+            labels = await self._labels.erase(conversation_id)
             if conversation is None:
                 if not events and not labels:
                     raise NotFound(f"nothing is held about {conversation_id!r}")
