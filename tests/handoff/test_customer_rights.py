@@ -170,6 +170,7 @@ def test_export_holds_everything_about_the_customer(
     assert [(r["rating"], r["comment"]) for r in found["csat"]] == [(5, SECRETS["comment"])]
     assert [(c["case_id"], c["order_id"]) for c in found["cases"]] == [("AS-77", "20241111009")]
     assert SECRETS["fallback"] in [a["text"] for a in found["annotations"]]
+    assert found["annotation_history"] == []  # no trainer has acted on them yet
     tracker_texts = [e.get("text") for e in found["tracker_events"]]
     assert SECRETS["customer"] in tracker_texts and SECRETS["comment"] in tracker_texts
     assert any(e.get("value") == SECRETS["slot"] for e in found["tracker_events"])
@@ -292,6 +293,8 @@ def test_erasure_keeps_the_rest_of_a_shared_label_group_undoable(
         f"/api/annotations/{group['id']}", headers=admin_headers, json={"intent": "greet"}
     )
     assert labelled.status_code == 200 and labelled.json()["labelled"] == 2
+    copy = app_client.get(f"/api/customers/{first}/export", headers=admin_headers).json()
+    assert [h["action"] for h in copy["annotation_history"]] == ["label"]
 
     assert (
         app_client.post(f"/api/customers/{first}/erase", headers=admin_headers).status_code == 200

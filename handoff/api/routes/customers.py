@@ -31,7 +31,8 @@ async def export(
 ) -> JSONResponse:
     """Everything held about the customer: ``{"conversation_id", "exported_at",
     "conversation", "messages", "notes", "handoffs", "csat", "cases", "annotations",
-    "flags", "slack_threads", "dead_letters", "tracker_events"}``, unmasked."""
+    "annotation_history", "flags", "slack_threads", "dead_letters", "tracker_events"}``,
+    unmasked."""
     async with services.sessions() as session:
         found = await export_customer(session, conversation_id, services.tracker_store)
     await audit_hook.record(

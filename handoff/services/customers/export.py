@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff.errors import NotFound
 from handoff.models import (
     AfterSalesCase,
+    AnnotationHistory,
     AnnotationItem,
     Base,
     Conversation,
@@ -38,7 +39,8 @@ async def export_customer(
     session: AsyncSession, conversation_id: str, tracker_store: TrackerStore
 ) -> dict[str, Any]:
     """The inbox record, messages, notes, hand-offs, CSAT, cases, the trainers' queue
-    and flags, the Slack thread, dead letters and Rasa's tracker events of one customer.
+    (items and the trainers' actions on them), flags, the Slack thread, dead letters
+    and Rasa's tracker events of one customer.
 
     Raises:
         NotFound: neither the service's database nor the tracker store holds anything.
@@ -52,6 +54,24 @@ async def export_customer(
     async def rows(statement: Any) -> list[dict[str, Any]]:
         return [_row(obj) for obj in await session.scalars(statement)]
 
+    annotations = await rows(
+        select(AnnotationItem)
+        .where(
+            or_(
+                AnnotationItem.conversation_id == cid,
+                AnnotationItem.message_id.in_(
+                    select(Message.id).where(Message.conversation_id == cid)
+                ),
+            )
+        )
+        .order_by(AnnotationItem.id)
+    )
+    item_ids = {item["id"] for item in annotations}
+    history = [
+        _row(entry)
+        for entry in await session.scalars(select(AnnotationHistory).order_by(AnnotationHistory.id))
+        if item_ids.intersection(entry.item_ids or [])
+    ]
     messages = await rows(
         select(Message).where(Message.conversation_id == cid).order_by(Message.id)
     )
@@ -75,16 +95,8 @@ async def export_customer(
             .where(AfterSalesCase.conversation_id == cid)
             .order_by(AfterSalesCase.opened_at)
         ),
-        "annotations": await rows(
-            select(AnnotationItem)
-            .where(
-                or_(
-                    AnnotationItem.conversation_id == cid,
-                    AnnotationItem.message_id.in_(own_messages),
-                )
-            )
-            .order_by(AnnotationItem.id)
-        ),
+        "annotations": annotations,
+        "annotation_history": history,
         "flags": await rows(
             select(Flag)
             .where(or_(Flag.conversation_id == cid, Flag.customer_message_id.in_(own_messages)))
