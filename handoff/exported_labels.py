@@ -88,7 +88,12 @@ class ExportedLabels:
             else None
         )
         self._engine: AsyncEngine = create_async_engine(
-            registry_url, **({} if self._registry_file else {"pool_size": 1, "max_overflow": 1})
+            registry_url,
+            **(
+                {"connect_args": {"timeout": 10}}
+                if self._registry_file
+                else {"pool_size": 1, "max_overflow": 1}
+            ),
         )
 
     @classmethod

@@ -56,7 +56,13 @@ class TrackerStore:
             else None
         )
         self._engine: AsyncEngine = create_async_engine(
-            url, **({} if self._sqlite_file else {"pool_size": 2, "max_overflow": 2})
+            url,
+            # Rasa writes the same SQLite file: wait for its lock rather than fail.
+            **(
+                {"connect_args": {"timeout": 10}}
+                if self._sqlite_file
+                else {"pool_size": 2, "max_overflow": 2}
+            ),
         )
 
     @classmethod
