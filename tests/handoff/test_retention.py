@@ -63,6 +63,13 @@ def _seed(client: TestClient, clock: Clock, rasa_side: RasaSide) -> None:
     body = handoff_body("webchat:wait1", transcript=[], intents=[])
     response = client.post("/api/internal/handoffs", headers=service_headers(), json=body)
     assert response.status_code == 201, response.text
+    # Refused by the service (a NUL) long ago: kept as a dead letter with its text, under
+    # a conversation that is otherwise recent.
+    poisoned = user_event("telegram:new1", "zz-dead letter words\x00", OLD + 2)
+    refused = client.post(
+        "/api/internal/events", headers=service_headers(), json={"events": [poisoned]}
+    )
+    assert refused.status_code == 422, refused.text
     lost = [user_event("telegram:lost1", "zz-tracker only words", OLD)]
     seed_trackers(
         tracker_store_spec(rasa_side.tracker_url),
@@ -106,6 +113,7 @@ def test_retention_erases_what_is_idle_past_the_limits(
     _seed(app_client, clock, rasa_side)
     before = _summary(app_client, admin_headers)
     assert before["conversations"] == 3
+    assert "zz-dead letter words" in held_texts(db, rasa_side)
     clock.now = NOW
     settings = make_settings(
         handoff_tracker_store_url=rasa_side.tracker_url,
@@ -115,10 +123,15 @@ def test_retention_erases_what_is_idle_past_the_limits(
         tracker_retention_days=30,
     )
     report = asyncio.run(_run(settings))
-    assert report.conversations == ["telegram:old1"]
+    assert report.conversations == ["telegram:old1"] and report.dead_letters == 1
     assert report.tracker_only == ["telegram:lost1"]
     held = held_texts(db, rasa_side)
-    for gone in ("zz-old customer words", "zz-old bot answer", "zz-tracker only words"):
+    for gone in (
+        "zz-old customer words",
+        "zz-old bot answer",
+        "zz-tracker only words",
+        "zz-dead letter words",
+    ):
         assert gone not in held
     for kept in ("zz-recent customer words", "zz-recent bot answer", "zz-waiting words"):
         assert kept in held  # recent, or waiting for an agent: never erased by age

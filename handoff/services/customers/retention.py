@@ -2,7 +2,8 @@
 
 ``HANDOFF_RETENTION_DAYS``: a conversation whose last activity is older is
 erased with :class:`~.erase.EraseCustomer` (texts and personal data gone from
-the service's database and Rasa's tracker store, anonymous counts kept).
+the service's database and Rasa's tracker store, anonymous counts kept), and
+dead letters received before then are deleted.
 ``TRACKER_RETENTION_DAYS`` (default: the same): the tracker store's events of
 a conversation whose newest event is older are deleted. Conversations waiting
 for or held by an agent are never erased by age; they are erased once closed.
@@ -15,12 +16,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.errors import Conflict, NotFound
 from handoff.exported_labels import ExportedLabels
-from handoff.models import Conversation, ConversationStatus, utcnow
+from handoff.models import Conversation, ConversationStatus, DeadLetter, utcnow
 from handoff.services.customers import audit_hook
 from handoff.services.customers.erase import EraseCustomer
 from handoff.tracker_store import TrackerStore
@@ -37,6 +38,7 @@ class RetentionReport:
 
     conversations: list[str] = field(default_factory=list)
     tracker_only: list[str] = field(default_factory=list)
+    dead_letters: int = 0
 
 
 class Retention:
@@ -89,6 +91,12 @@ class Retention:
             for cid in idle:
                 if await self._erase_one(cid):
                     report.conversations.append(cid)
+            # Refused input keeps the customer's text too, whichever conversation it named.
+            async with self._sessions.begin() as session:
+                pruned = await session.execute(
+                    delete(DeadLetter).where(DeadLetter.received_at < before)
+                )
+                report.dead_letters = int(pruned.rowcount or 0)  # type: ignore[attr-defined]
         if self._tracker_days is not None:
             before_ts = (now - timedelta(days=self._tracker_days)).timestamp()
             for cid in (await self._tracker_store.idle_since(before_ts))[:BATCH]:
@@ -103,11 +111,12 @@ class Retention:
                     actor=None,
                     details={"tracker_events": events},
                 )
-        if report.conversations or report.tracker_only:
+        if report.conversations or report.tracker_only or report.dead_letters:
             logger.info(
-                "retention: erased %d conversations, %d trackers",
+                "retention: erased %d conversations, %d trackers, %d dead letters",
                 len(report.conversations),
                 len(report.tracker_only),
+                report.dead_letters,
             )
         return report
 
