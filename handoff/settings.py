@@ -89,6 +89,13 @@ class Settings(BaseSettings):
     handoff_domain_path: Path = PROJECT_ROOT / "domain.yml"
     handoff_sweep_interval_s: float = Field(default=15.0, gt=0)
     handoff_max_body_bytes: int = Field(default=1_000_000, gt=0)
+    handoff_tracker_store_url: str | None = None
+    handoff_registry_url: str | None = None
+    handoff_labels_file: Path | None = None
+    bot_retrain_project: Path | None = None
+    handoff_retention_days: int | None = Field(default=None, gt=0)
+    tracker_retention_days: int | None = Field(default=None, gt=0)
+    handoff_retention_interval_s: float = Field(default=86400.0, gt=0)
 
     @field_validator(
         "handoff_database_url",
@@ -97,6 +104,12 @@ class Settings(BaseSettings):
         "shop_api_url",
         "slack_channel",
         "slack_api_url",
+        "handoff_tracker_store_url",
+        "handoff_registry_url",
+        "handoff_labels_file",
+        "bot_retrain_project",
+        "handoff_retention_days",
+        "tracker_retention_days",
         mode="before",
     )
     @classmethod
@@ -142,6 +155,39 @@ class Settings(BaseSettings):
             or self.database_url
             or f"sqlite:///{self.bot_var_dir / 'handoff.sqlite3'}"
         )
+
+    @property
+    def tracker_store(self) -> str:
+        """The SQLAlchemy URL (async driver) of Rasa's SQL tracker store.
+
+        The same default as ``bot/runtime/serve.py``: ``DATABASE_URL``, else
+        ``var/rasa.db``.
+        """
+        return async_database_url(
+            self.handoff_tracker_store_url
+            or self.database_url
+            or f"sqlite:///{self.bot_var_dir / 'rasa.db'}"
+        )
+
+    @property
+    def registry(self) -> str:
+        """The model registry's database (``bot/training/registry.py``'s default)."""
+        return async_database_url(
+            self.handoff_registry_url
+            or self.database_url
+            or f"sqlite:///{self.bot_var_dir / 'registry.db'}"
+        )
+
+    @property
+    def labels_file(self) -> Path:
+        """``data/nlu/annotations.yml`` of the checkout ``bot retrain`` writes to."""
+        project = self.bot_retrain_project or PROJECT_ROOT
+        return self.handoff_labels_file or project / "data" / "nlu" / "annotations.yml"
+
+    @property
+    def tracker_retention(self) -> int | None:
+        """Days Rasa's tracker store keeps an idle conversation (default: the service's)."""
+        return self.tracker_retention_days or self.handoff_retention_days
 
     @property
     def business_hours(self) -> tuple[time, time]:

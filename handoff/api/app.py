@@ -28,6 +28,7 @@ from handoff.api.routes import (
     auth,
     canned,
     conversations,
+    customers,
     dead_letters,
     internal,
     messages,
@@ -40,14 +41,17 @@ from handoff.api.routes import (
 from handoff.api.state import Services
 from handoff.errors import Conflict, DeliveryError, Forbidden, InvalidInput, NotFound
 from handoff.events import EventBus, LiveHub
+from handoff.exported_labels import ExportedLabels
 from handoff.rasa_client import RasaClient
 from handoff.ratelimit import Counter, DatabaseCounter, LoginLimiter, LoginLimits, RedisCounter
 from handoff.security import PasswordPool, Signer
 from handoff.services.accounts import bootstrap_admin
 from handoff.services.conversations import ConversationService
+from handoff.services.customers import Retention
 from handoff.services.metrics import rollup
 from handoff.settings import Settings
 from handoff.shop_client import ShopClient
+from handoff.tracker_store import TrackerStore
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +100,24 @@ async def _sweep_forever(services: Services) -> None:
             logger.exception("periodic sweep failed; trying again next round")
 
 
+async def _retention_daily(services: Services) -> None:
+    """Erases what is older than the retention settings, once at start and then daily."""
+    settings = services.settings
+    retention = Retention(
+        services.sessions,
+        services.tracker_store,
+        services.exported_labels,
+        days=settings.handoff_retention_days,
+        tracker_days=settings.tracker_retention,
+    )
+    while True:
+        try:
+            await retention.perform()
+        except Exception:
+            logger.exception("retention failed; trying again next round")
+        await asyncio.sleep(settings.handoff_retention_interval_s)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The app for ``settings`` (already loaded with ``load_settings``; schema migrated)."""
     rollup.register()
@@ -125,6 +147,8 @@ def create_app(settings: Settings) -> FastAPI:
             passwords=PasswordPool(
                 workers=settings.handoff_login_workers, waiting=settings.handoff_login_queue
             ),
+            tracker_store=TrackerStore.from_settings(settings),
+            exported_labels=ExportedLabels.from_settings(settings),
             redis=redis,
             shop=(
                 ShopClient(
@@ -158,12 +182,21 @@ def create_app(settings: Settings) -> FastAPI:
             else None,
         )
         sweeper = asyncio.create_task(_sweep_forever(services), name="handoff-sweeper")
+        retention = (
+            asyncio.create_task(_retention_daily(services), name="handoff-retention")
+            if settings.handoff_retention_days or settings.tracker_retention
+            else None
+        )
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, retention):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            await services.tracker_store.aclose()
+            await services.exported_labels.aclose()
             if slack is not None:
                 await slack.aclose()
             await hub.stop()
@@ -195,6 +228,7 @@ def create_app(settings: Settings) -> FastAPI:
         auth.router,
         agents.router,
         conversations.router,
+        customers.router,
         messages.router,
         canned.router,
         internal.router,

@@ -8,12 +8,14 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handoff.events import EventBus, LiveHub
+from handoff.exported_labels import ExportedLabels
 from handoff.rasa_client import RasaClient
 from handoff.ratelimit import LoginLimiter
 from handoff.security import PasswordPool, Signer
 from handoff.services.conversations import ConversationService
 from handoff.settings import Settings
 from handoff.shop_client import ShopClient
+from handoff.tracker_store import TrackerStore
 
 
 @dataclass
@@ -30,6 +32,8 @@ class Services:
     limiter: LoginLimiter
     signer: Signer
     passwords: PasswordPool
+    tracker_store: TrackerStore
+    exported_labels: ExportedLabels
     redis: Redis | None = None
     shop: ShopClient | None = None
     intents: list[str] = field(default_factory=list)

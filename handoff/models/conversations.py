@@ -3,7 +3,8 @@
 - ``conversations``: key ``id`` (the Rasa conversation id, ``<channel>:<id>``);
   status, reason, team, urgency and assignee of the current episode; the
   context ``action_handoff`` sent (slots, intents, after-sales cases); the
-  waiting, assignment, first-response, resolve and CSAT times; unread count.
+  waiting, assignment, first-response, resolve and CSAT times; unread count;
+  ``erased_at`` (the customer's words were erased; the id is then random).
   Indexes: ``(status, waiting_since)``, ``last_activity_at``, ``assignee_id``.
 - ``handoff_records``: one row per episode in human hands (hand-off to resolve
   or hand-back), for the metrics. Indexes: ``started_at``, ``conversation_id``.
@@ -64,6 +65,9 @@ class Conversation(Base):
     csat_requested_at: Mapped[datetime | None]
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the customer's words were erased (the row stays, under a random id,
+    # for the metrics): handoff/services/customers/erase.py.
+    erased_at: Mapped[datetime | None]
 
     assignee: Mapped[Agent | None] = relationship(lazy="joined")
 
