@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import HandoffReason, hand_off, offer_handoff
@@ -116,10 +116,23 @@ async def climb(
     return "answer", []
 
 
-def offer_person(dispatcher: CollectingDispatcher, reason: HandoffReason) -> list[EventType]:
-    """ "Shall I get you a person?" with buttons; yes hands off with ``reason``."""
+def offer_person(
+    dispatcher: CollectingDispatcher, tracker: Tracker, reason: HandoffReason
+) -> list[EventType]:
+    """Asks "shall I get you a person?" with buttons; yes hands off with ``reason``.
+
+    Inside the order form the form is left first: otherwise it would take
+    the customer's yes or no as the answer to its own question.
+    """
     dispatcher.utter_message(response="utter_offer_human_unresolved")
-    return offer_handoff(reason)
+    if not tracker.active_loop_name:
+        return offer_handoff(reason)
+    return [
+        ActiveLoop(None),
+        SlotSet("requested_slot", None),
+        *offer_handoff(reason),
+        FollowupAction("action_listen"),
+    ]
 
 
 def _suggestions(tracker: Tracker) -> list[dict[str, str]]:
@@ -160,10 +173,12 @@ class ActionHandleMisunderstanding(Action):
         else:
             dispatcher.utter_message(response="utter_ask_rephrase_plain")
         if step == "offer":
-            events = offer_person(dispatcher, reason)
+            events = offer_person(dispatcher, tracker, reason)
         # Also the core fallback, when no rule applies: wait for the customer
         # instead of predicting the fallback again.
-        return [*events, FollowupAction("action_listen")]
+        if not any(event.get("event") == "followup" for event in events):
+            events = [*events, FollowupAction("action_listen")]
+        return events
 
 
 class ActionAnswerOutOfScope(Action):
@@ -183,5 +198,5 @@ class ActionAnswerOutOfScope(Action):
             return events
         dispatcher.utter_message(response="utter_out_of_scope")
         if step == "offer":
-            return offer_person(dispatcher, HandoffReason.UNRESOLVED)
+            return offer_person(dispatcher, tracker, HandoffReason.UNRESOLVED)
         return []

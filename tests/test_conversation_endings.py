@@ -153,3 +153,22 @@ def test_yes_to_the_offer_hands_off_and_a_good_answer_resets_the_count(stack, cl
     tracker = _tracker(client, stack, sender)
     assert tracker["paused"] is True
     assert tracker["slots"]["handoff_reason"] in ("unresolved", "repeated_misunderstanding")
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["我的快递到哪了", "讲个笑话", "今天天气怎么样", "/affirm"],
+        ["where is my parcel", "who won the football match last night", "sing a song", "yes"],
+    ],
+)
+def test_the_ladder_inside_the_order_form_offers_and_yes_hands_off(
+    stack, client, texts: list[str]
+) -> None:
+    sender = f"webchat:{uuid.uuid4().hex[:12]}"
+    _, replies = converse(client, stack, texts[:3], [], sender=sender)
+    assert buttons(replies[2])[-2:] == ["/affirm", "/deny"]  # a person?
+    converse(client, stack, texts[3:], [], sender=sender)
+    tracker = _tracker(client, stack, sender)
+    assert tracker["paused"] is True  # the yes reached the offer, not the form
+    assert tracker["slots"]["handoff_reason"] == "unresolved"

@@ -158,3 +158,21 @@ def test_a_negative_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ESCALATION_OFFER_AFTER", "-1")
     with pytest.raises(settings.SettingsError):
         settings.load(read_dotenv=False)
+
+
+async def test_an_offer_inside_the_form_leaves_the_form_so_yes_reaches_it() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text="讲个笑话",
+        intent="out_of_scope",
+        history=GIBBERISH,
+        active_loop="order_form",
+        slots={"requested_slot": "order_id", "task": "track"},
+    )
+    events = await ActionAnswerOutOfScope().run(dispatcher, tracker, DOMAIN)
+    assert responses(dispatcher) == ["utter_out_of_scope", "utter_offer_human_unresolved"]
+    assert {"event": "active_loop", "name": None} in [
+        {"event": e["event"], "name": e.get("name")} for e in events
+    ]
+    assert slot_events(events)["pending_action"] == "handoff"
+    assert events[-1]["name"] == "action_listen"  # not back into the form's question
