@@ -97,6 +97,12 @@ def unhelpful_streak(tracker: Tracker) -> int:
     return streak
 
 
+def offer_due(tracker: Tracker) -> bool:
+    """Whether the current unhelpful turn is the one at which a person is offered."""
+    offer_after = bot_settings.load().escalation_offer_after
+    return bool(offer_after) and unhelpful_streak(tracker) + 1 >= offer_after
+
+
 async def climb(
     dispatcher: CollectingDispatcher, tracker: Tracker, reason: HandoffReason
 ) -> tuple[str, list[EventType]]:

@@ -4,7 +4,8 @@ The form always asks for the order number; a change of address also needs
 the new address, and an after-sales case a reason, asked only when the
 order's status allows the case (:mod:`bot.common.eligibility`). The number is
 checked for format and looked up in the shop; after three bad answers the
-form gives up and the customer is offered a human. An order carried over
+form gives up and the customer is offered a human (sooner when the escalation
+ladder says so: two unhelpful turns in a row, :mod:`actions.escalation`). An order carried over
 from an earlier turn is confirmed before a task that changes something uses
 it, and an identifier given where a reason or an address was asked for is
 never stored as one (:mod:`actions.answers`).
@@ -30,6 +31,7 @@ from actions.answers import (
 )
 from actions.case_history import opened_here
 from actions.context import AFTER_SALES_TASKS, EDITABLE_STATUSES, TASK_INTENTS, describe_items
+from actions.escalation import offer_due
 from actions.order_ids import find_case_id, find_order_id, find_order_ids
 from actions.shop_client import Json, NotFound, ShopClient, ShopError
 from bot import settings
@@ -278,6 +280,10 @@ class ValidateOrderForm(FormValidationAction):
 
     def _bad_attempt(self, tracker: Tracker) -> dict[str, Any]:
         attempts = (tracker.get_slot("order_id_attempts") or 0) + 1
+        if offer_due(tracker):
+            # The escalation ladder: this re-ask follows another unhelpful
+            # turn, so the form gives up now and a person is offered.
+            attempts = max(attempts, MAX_ORDER_ID_ATTEMPTS)
         return {"order_id": None, "order_status": None, "order_id_attempts": attempts}
 
     async def validate_new_address(
