@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from rasa_sdk.events import EventType, SlotSet
 
+from actions.case_history import (
+    CASE_FOLLOWUP_SLOT,
+    CASE_OPENED_SLOT,
+    OPEN_CASE_STATUSES,
+    opened_here,
+)
 from actions.context import AFTER_SALES_TASKS, TaskContext, describe_items
 from actions.eligibility import explain_ineligible
 from actions.shop_client import Conflict, Json, NotFound
@@ -11,7 +17,6 @@ from actions.wording import CASE_STATUS, CASE_TYPE, say
 from bot.common.eligibility import Verdict, case_verdict
 
 _CASES_SHOWN = 3
-CASE_OPENED_SLOT = "case_opened"
 
 
 async def open_case(ctx: TaskContext, order: Json) -> list[EventType]:
@@ -26,6 +31,9 @@ async def open_case(ctx: TaskContext, order: Json) -> list[EventType]:
     if verdict is not Verdict.ELIGIBLE:
         return await explain_ineligible(ctx, order, case_type, verdict)
     reason = ctx.tracker.get_slot("reason") or "-"
+    existing = await _open_case_from_here(ctx, order["order_id"], case_type)
+    if existing is not None:
+        return _add_to_case(ctx, existing, reason)
     try:
         case = await ctx.shop.create_case(
             order_id=order["order_id"], case_type=case_type, reason=reason
@@ -45,6 +53,42 @@ async def open_case(ctx: TaskContext, order: Json) -> list[EventType]:
     # The event broker carries this to the handoff service: after-sales cases by type.
     opened = {"case_id": case["case_id"], "case_type": case_type, "order_id": order["order_id"]}
     return [SlotSet(CASE_OPENED_SLOT, opened)]
+
+
+async def _open_case_from_here(ctx: TaskContext, order_id: str, case_type: str) -> Json | None:
+    """A case of this order and type that this conversation opened and the shop still handles."""
+    for case_id in opened_here(ctx.tracker, order_id, case_type):
+        try:
+            case = await ctx.shop.get_case(case_id)
+        except NotFound:
+            continue
+        if case.get("status") in OPEN_CASE_STATUSES:
+            return case
+    return None
+
+
+def _add_to_case(ctx: TaskContext, case: Json, detail: str) -> list[EventType]:
+    """One case per problem: the detail joins the open case instead of opening another.
+
+    The shop contract only creates cases, so the detail is recorded in the
+    conversation (the ``case_followup`` slot, which the event broker carries
+    to the handoff service with the rest of the conversation), and the
+    customer hears that the case exists, with its id.
+    """
+    ctx.reply(
+        "utter_case_exists",
+        order_id=case["order_id"],
+        case_type=say(CASE_TYPE, case["type"], ctx.language),
+        case_id=case["case_id"],
+        detail=detail,
+    )
+    followup = {
+        "case_id": case["case_id"],
+        "case_type": case["type"],
+        "order_id": case["order_id"],
+        "detail": detail,
+    }
+    return [SlotSet(CASE_FOLLOWUP_SLOT, followup)]
 
 
 def _tell_case(ctx: TaskContext, case: Json) -> None:

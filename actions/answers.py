@@ -71,3 +71,43 @@ _ANOTHER_ORDER = re.compile(
 def wants_another_order(text: str | None) -> bool:
     """Whether ``text`` answers "is it this order?" with "another order"."""
     return bool(text) and bool(_ANOTHER_ORDER.match(str(text).strip()))
+
+
+# ``stop_requested``: "算了" was said at the reason question and the bot asked
+# once whether to drop the request; "confirmed" ends the form with nothing opened.
+STOP_ASKED = "asked"
+STOP_CONFIRMED = "confirmed"
+
+# An explicit "stop": the customer backs out of the request itself. Reasons
+# that sound negative ("不想要了", "不喜欢", "don't need it anymore") are not
+# stops: they say why, and are the most common reasons there are.
+_EXPLICIT_STOP = re.compile(
+    r"^(?:(?:那|那就|还是|還是|好吧|哎|唉)[，,\s]*)?"
+    r"(?:算了|不用了|不办了|不辦了|不申请了|不申請了|不退了|不换了|不換了|不修了|不弄了|"
+    r"先不(?:退|换|換|修|办|辦|申请|申請|弄)了?|取消申请|取消申請|撤销申请|撤銷申請|别弄了|別弄了|停)"
+    r"(?:吧|啦|了)?[。.!！~～]*$"
+    r"|^(?:oh[,\s]*|ok[,\s]*|okay[,\s]*)?"
+    r"(?:never ?mind|forget it|stop|cancel(?: (?:it|that|the request))?|"
+    r"don'?t bother|no,? (?:stop|cancel)(?: it)?)[.!]*$",
+    re.IGNORECASE,
+)
+
+
+def is_explicit_stop(text: str | None) -> bool:
+    """Whether ``text`` backs out of the request ("算了", "never mind"), not a reason."""
+    return bool(text) and bool(_EXPLICIT_STOP.match(str(text).strip()))
+
+
+# "No" to "drop this request?": the customer goes on (the button's title
+# typed back included). Anything longer is read as the reason itself.
+_KEEP_GOING = re.compile(
+    r"^(?:不|不是|不要|不用|没有|沒有|别|別|不放弃|不放棄|继续|繼續|继续申请|繼續申請|要继续|要繼續)"
+    r"[的啊呀哦吧]?[。.!！~～]*$"
+    r"|^(?:no|nope|no thanks|keep going|go on|continue)[.!]*$",
+    re.IGNORECASE,
+)
+
+
+def keeps_going(text: str | None) -> bool:
+    """Whether ``text`` answers "drop this request?" with no."""
+    return bool(text) and bool(_KEEP_GOING.match(str(text).strip()))

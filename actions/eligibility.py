@@ -21,7 +21,10 @@ async def explain_ineligible(
     """Says why ``order`` cannot get a ``case_type`` case; opens nothing.
 
     A refund of an unshipped order offers the cancellation; for a parcel on
-    its way, the likelier need is where it is, so the tracking follows.
+    its way, the likelier need is where it is, so the tracking follows, and a
+    return, exchange or repair then asks: the latest tracking ("查看物流"),
+    or asking again once it has arrived ("收到后再申请"). Nothing is opened
+    on a guess.
     ``ELIGIBLE`` here means the table allows it but the shop refused for a
     reason of its own (a refund already open): it cannot be done now.
     """
@@ -52,6 +55,13 @@ async def explain_ineligible(
             case_type=say(CASE_TYPE, case_type, ctx.language),
         )
         return []
-    if order["status"] == "shipped":
-        return await orders.track(ctx, order)
-    return []
+    if order["status"] != "shipped":
+        return []
+    events = await orders.track(ctx, order)
+    if verdict is Verdict.NOT_DELIVERED:
+        # A return, exchange or repair of a parcel on its way: the tracking
+        # answers the likelier need, and the customer chooses what next
+        # (the latest tracking, or asking again once it has arrived).
+        ctx.reply("utter_ask_after_delivery", case_type=say(CASE_TYPE, case_type, ctx.language))
+        events += orders.ask_to_confirm("track")
+    return events

@@ -1,7 +1,8 @@
 """The order form's questions that need more than a fixed text.
 
-"Which order?" lists the numbers when the customer gave several at once, and
-"is it this order?" names the order's items, which only the shop knows.
+"Which order?" lists the numbers when the customer gave several at once,
+"is it this order?" names the order's items, which only the shop knows, and
+"why?" turns into "drop the request?" after an explicit "算了".
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import describe_items
+from actions.answers import STOP_ASKED
+from actions.context import AFTER_SALES_TASKS, describe_items
 from actions.order_ids import find_order_ids
 from actions.shop_client import ShopClient, ShopError
+from actions.wording import CASE_TYPE, say
 from bot import settings
 
 logger = logging.getLogger(__name__)
@@ -77,4 +80,30 @@ class ActionAskOrderConfirmed(Action):
         dispatcher.utter_message(
             response="utter_ask_order_confirmed", order_id=order_id, items=items
         )
+        return []
+
+
+class ActionAskReason(Action):
+    """Asks for the reason; after an explicit "算了 / never mind", whether to drop the request.
+
+    Asked once: the answer decides (``validate_order_form``), and a reason
+    given instead is simply the reason.
+    """
+
+    def name(self) -> str:
+        return "action_ask_reason"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[EventType]:
+        if tracker.get_slot("stop_requested") == STOP_ASKED:
+            task = tracker.get_slot("task") or ""
+            case_type = AFTER_SALES_TASKS.get(task, task)
+            label = say(CASE_TYPE, case_type, tracker.get_slot("language"))
+            dispatcher.utter_message(response="utter_ask_stop_request", case_type=label)
+        else:
+            dispatcher.utter_message(response="utter_ask_reason")
         return []

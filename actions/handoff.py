@@ -1,4 +1,4 @@
-"""Handing a conversation to a human, and the misunderstandings that lead there.
+"""Handing a conversation to a human (the way there: :mod:`actions.escalation`).
 
 Who is talking is kept in one place: Rasa's own pause/resume events on the
 tracker. Handing off pauses the conversation, so the bot stays silent until
@@ -18,22 +18,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff_client import HandoffClient, HandoffError, QueueTicket
 from actions.handoff_context import handoff_context
 from actions.shop_client import ShopClient, ShopError
-from actions.wording import SUGGESTION, say
 from bot import settings as bot_settings
 from bot.common.languages import EN, ZH_HANT
 from bot.components.sensitive_topics import detect_sensitive_topic
 
 logger = logging.getLogger(__name__)
-
-MISUNDERSTANDING_ACTION = "action_handle_misunderstanding"
-_MAX_SUGGESTIONS = 3
-_MIN_SUGGESTION_CONFIDENCE = 0.1
 
 
 class HandoffReason(str, enum.Enum):
@@ -45,6 +40,9 @@ class HandoffReason(str, enum.Enum):
     COMPLAINT = "complaint"
     FORM_FAILED = "form_failed"
     SHOP_UNAVAILABLE = "shop_unavailable"
+    # Unhelpful bot turns in a row that were not misunderstandings (out of
+    # scope, a question asked again): the escalation ladder's last step.
+    UNRESOLVED = "unresolved"
 
 
 def offer_handoff(reason: HandoffReason) -> list[EventType]:
@@ -207,60 +205,3 @@ class ActionHandoff(Action):
         domain: dict[str, Any],
     ) -> list[EventType]:
         return await hand_off(dispatcher, tracker, reason_for_request(tracker))
-
-
-def previous_turn_was_misunderstood(tracker: Tracker) -> bool:
-    """True when the customer's previous message was not understood either."""
-    user_turns_seen = 0
-    for event in reversed(tracker.events):
-        kind = event.get("event")
-        if kind in ("resume", "restart", "session_started"):
-            return False
-        if kind == "user":
-            user_turns_seen += 1
-            if user_turns_seen == 2:
-                return False
-        elif kind == "action" and user_turns_seen == 1:
-            if event.get("name") == MISUNDERSTANDING_ACTION:
-                return True
-    return False
-
-
-def _suggestions(tracker: Tracker) -> list[dict[str, str]]:
-    language = tracker.get_slot("language")
-    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
-    buttons = []
-    for candidate in ranking:
-        intent = candidate.get("name")
-        if intent not in SUGGESTION:
-            continue
-        if (candidate.get("confidence") or 0.0) < _MIN_SUGGESTION_CONFIDENCE:
-            continue
-        buttons.append({"title": say(SUGGESTION, intent, language), "payload": f"/{intent}"})
-        if len(buttons) == _MAX_SUGGESTIONS:
-            break
-    return buttons
-
-
-class ActionHandleMisunderstanding(Action):
-    """First misunderstanding: ask to rephrase, with suggestions. Second: a human."""
-
-    def name(self) -> str:
-        return MISUNDERSTANDING_ACTION
-
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: dict[str, Any],
-    ) -> list[EventType]:
-        if previous_turn_was_misunderstood(tracker):
-            return await hand_off(dispatcher, tracker, HandoffReason.REPEATED_MISUNDERSTANDING)
-        buttons = _suggestions(tracker)
-        if buttons:
-            dispatcher.utter_message(response="utter_ask_rephrase", buttons=buttons)
-        else:
-            dispatcher.utter_message(response="utter_ask_rephrase_plain")
-        # Also the core fallback, when no rule applies: wait for the customer
-        # instead of predicting the fallback again.
-        return [FollowupAction("action_listen")]

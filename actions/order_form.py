@@ -4,7 +4,8 @@ The form always asks for the order number; a change of address also needs
 the new address, and an after-sales case a reason, asked only when the
 order's status allows the case (:mod:`bot.common.eligibility`). The number is
 checked for format and looked up in the shop; after three bad answers the
-form gives up and the customer is offered a human. An order carried over
+form gives up and the customer is offered a human (sooner when the escalation
+ladder says so: two unhelpful turns in a row, :mod:`actions.escalation`). An order carried over
 from an earlier turn is confirmed before a task that changes something uses
 it, and an identifier given where a reason or an address was asked for is
 never stored as one (:mod:`actions.answers`).
@@ -19,8 +20,18 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.answers import IdentifierAnswer, identifier_answer, wants_another_order
+from actions.answers import (
+    STOP_ASKED,
+    STOP_CONFIRMED,
+    IdentifierAnswer,
+    identifier_answer,
+    is_explicit_stop,
+    keeps_going,
+    wants_another_order,
+)
+from actions.case_history import opened_here
 from actions.context import AFTER_SALES_TASKS, EDITABLE_STATUSES, TASK_INTENTS, describe_items
+from actions.escalation import offer_due
 from actions.order_ids import find_case_id, find_order_id, find_order_ids
 from actions.shop_client import Json, NotFound, ShopClient, ShopError
 from bot import settings
@@ -33,6 +44,8 @@ MAX_ORDER_ID_ATTEMPTS = 3
 CONFIRM_CARRIED_OVER = frozenset({*AFTER_SALES_TASKS, "change_address", "urge"})
 # Prompts whose answer is free text, where an identifier is not an answer.
 _FREE_TEXT_PROMPTS = ("reason", "new_address", "order_confirmed")
+_KEEP_GOING = "keep_going"
+_SHORT_ANSWER = 8
 
 
 def _task_hints(tracker: Tracker) -> dict[str, Any]:
@@ -81,6 +94,25 @@ def _before_this_turn(tracker: Tracker, slot: str) -> str | None:
     return None
 
 
+def _answer_to_stop_question(tracker: Tracker, text: str) -> str | None:
+    """What the answer to "drop this request?" decides, or None when it is a reason.
+
+    Yes (or the stop said again) drops the request; no asks for the reason
+    again; anything else is the reason itself.
+    """
+    if tracker.get_slot("stop_requested") != STOP_ASKED:
+        return None
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    # A short yes ("是的", the button); a long text read as yes says why.
+    if (intent == "affirm" and len(text) <= _SHORT_ANSWER) or is_explicit_stop(text):
+        return STOP_CONFIRMED
+    if text == "/deny" or keeps_going(text):
+        # The button, "不是", "继续", "no": keep going. Any other text, even
+        # one read as deny ("不想要了"), is the reason.
+        return _KEEP_GOING
+    return None
+
+
 class ValidateOrderForm(FormValidationAction):
     """Validates the order form's slots and decides which ones it needs."""
 
@@ -98,12 +130,20 @@ class ValidateOrderForm(FormValidationAction):
         attempts = tracker.get_slot("order_id_attempts") or 0
         if attempts >= MAX_ORDER_ID_ATTEMPTS:
             return []
+        if tracker.get_slot("stop_requested") == STOP_CONFIRMED:
+            return []
         task = tracker.get_slot("task")
         if task == "refund_progress" and tracker.get_slot("case_id"):
             return []
         status = tracker.get_slot("order_status")
         slots = ["order_id"]
-        if task in CONFIRM_CARRIED_OVER and not tracker.get_slot("order_confirmed"):
+        if (
+            task in CONFIRM_CARRIED_OVER
+            and not tracker.get_slot("order_confirmed")
+            # A follow-up on the case this conversation just opened for the
+            # order ("左键失灵") is about that order: no "is it this order?".
+            and not opened_here(tracker, tracker.get_slot("order_id"), AFTER_SALES_TASKS.get(task))
+        ):
             slots.append("order_confirmed")
         if task == "change_address" and status in EDITABLE_STATUSES:
             slots.append("new_address")
@@ -130,14 +170,23 @@ class ValidateOrderForm(FormValidationAction):
         text = _latest_text(tracker)
         named = find_order_ids(text)
         answer = identifier_answer(text) if asked in _FREE_TEXT_PROMPTS else None
-        if answer is not None:
+        stop_answer = _answer_to_stop_question(tracker, text) if asked == "reason" else None
+        if stop_answer is not None:
+            # "Drop this request?" answered yes or no: neither is the reason.
+            dropped = stop_answer == STOP_CONFIRMED
+            hints |= {"reason": None, "stop_requested": STOP_CONFIRMED if dropped else None}
+        elif answer is not None:
             hints.pop("reason", None)  # an identifier describes nothing
             hints |= await self._identifier_given(answer, dispatcher, tracker)
         elif asked == "order_confirmed" and wants_another_order(text):
             hints |= {"order_id": None, "order_status": None, "order_confirmed": None}
         elif asked in (None, "order_id") and len(named) > 1:
             hints |= {"order_id": None, "order_status": None, "order_confirmed": None}
+            # The others are offered in turn once the first one is done.
+            hints["order_queue"] = {"task": tracker.get_slot("task"), "order_ids": named}
         else:
+            if asked == "reason" and tracker.get_slot("stop_requested"):
+                hints["stop_requested"] = None  # free text after "drop it?": the reason
             if asked in (None, "order_id") and named:
                 hints["order_confirmed"] = True
             # Visible to required_slots() and the validators below.
@@ -231,6 +280,10 @@ class ValidateOrderForm(FormValidationAction):
 
     def _bad_attempt(self, tracker: Tracker) -> dict[str, Any]:
         attempts = (tracker.get_slot("order_id_attempts") or 0) + 1
+        if offer_due(tracker):
+            # The escalation ladder: this re-ask follows another unhelpful
+            # turn, so the form gives up now and a person is offered.
+            attempts = max(attempts, MAX_ORDER_ID_ATTEMPTS)
         return {"order_id": None, "order_status": None, "order_id_attempts": attempts}
 
     async def validate_new_address(
@@ -254,8 +307,15 @@ class ValidateOrderForm(FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        """Any non-empty text will do as a reason."""
+        """Any non-empty text is a reason, except an explicit "算了 / never mind".
+
+        "不想要了" and "don't need it anymore" are reasons (the commonest);
+        an explicit stop is asked about once (``action_ask_reason``) before
+        the request is dropped.
+        """
         reason = str(value or "").strip()
+        if is_explicit_stop(reason):
+            return {"reason": None, "stop_requested": STOP_ASKED}
         return {"reason": reason or None}
 
     async def validate_order_confirmed(

@@ -12,6 +12,7 @@ from actions.context import (
     describe_total,
 )
 from actions.shop_client import Conflict, Json
+from actions.wording import carrier_name
 
 
 def ask_to_confirm(action: str) -> list[EventType]:
@@ -40,7 +41,7 @@ async def track(ctx: TaskContext, order: Json) -> list[EventType]:
         ctx.reply(
             "utter_tracking",
             order_id=order["order_id"],
-            carrier=shipping.get("carrier") or "-",
+            carrier=carrier_name(shipping.get("carrier") or "-", ctx.language),
             tracking_no=shipping["tracking_no"],
             eta=shipping.get("eta") or "-",
             events=describe_scans(order) or "-",

@@ -1,8 +1,8 @@
 """Words that actions put into responses, in each supported language.
 
 Responses themselves live in ``domain.yml``; these are the values filled into
-their placeholders (order and case statuses, case types) and the titles of
-suggestion buttons.
+their placeholders (order and case statuses, case types, carrier names) and
+the titles of suggestion buttons.
 """
 
 from __future__ import annotations
@@ -56,6 +56,37 @@ SUGGESTION: dict[str, Label] = {
 }
 
 
+# The common carriers, keyed by the name the shop gives (Simplified Chinese,
+# as Chinese shops write them); a name not listed is shown as it is.
+CARRIER: dict[str, Label] = {
+    "顺丰速运": _label("顺丰速运", "順豐速運", "SF Express"),
+    "顺丰快递": _label("顺丰快递", "順豐快遞", "SF Express"),
+    "中通快递": _label("中通快递", "中通快遞", "ZTO Express"),
+    "圆通速递": _label("圆通速递", "圓通速遞", "YTO Express"),
+    "韵达快递": _label("韵达快递", "韻達快遞", "Yunda Express"),
+    "申通快递": _label("申通快递", "申通快遞", "STO Express"),
+    "京东物流": _label("京东物流", "京東物流", "JD Logistics"),
+    "京东快递": _label("京东快递", "京東快遞", "JD Logistics"),
+    "邮政EMS": _label("邮政EMS", "郵政EMS", "China Post EMS"),
+    "中国邮政": _label("中国邮政", "中國郵政", "China Post"),
+    "邮政快递包裹": _label("邮政快递包裹", "郵政快遞包裹", "China Post"),
+    "极兔速递": _label("极兔速递", "極兔速遞", "J&T Express"),
+    "德邦快递": _label("德邦快递", "德邦快遞", "Deppon Express"),
+    "百世快递": _label("百世快递", "百世快遞", "Best Express"),
+    "菜鸟速递": _label("菜鸟速递", "菜鳥速遞", "Cainiao Express"),
+    "丹鸟": _label("丹鸟", "丹鳥", "Danniao"),
+}
+
+
+def carrier_name(name: str, language: str | None) -> str:
+    """The carrier's name in the customer's language; an unknown name as it is.
+
+    "顺丰速运" is "SF Express" in English and "順豐速運" in Traditional
+    Chinese; "EMS" or a carrier not in :data:`CARRIER` stays unchanged.
+    """
+    return say(CARRIER, name.strip(), language) if name.strip() in CARRIER else name
+
+
 def say(labels: dict[str, Label], key: str, language: str | None) -> str:
     """Returns the label for ``key`` in ``language``; the key when unknown."""
     label = labels.get(key)
@@ -69,7 +100,9 @@ HANDOFF_REASON: dict[str, Label] = {
         "客户要求转人工", "客戶要求轉人工", "the customer asked for a person"
     ),
     "repeated_misunderstanding": _label(
-        "机器人连续两次没听懂", "機器人連續兩次沒聽懂", "the bot misunderstood twice in a row"
+        "机器人连续多次没听懂",
+        "機器人連續多次沒聽懂",
+        "the bot misunderstood several times in a row",
     ),
     "sensitive_topic": _label("敏感问题，需人工处理", "敏感問題，需人工處理", "a sensitive topic"),
     "complaint": _label("客户投诉", "客戶投訴", "a complaint"),
@@ -78,6 +111,11 @@ HANDOFF_REASON: dict[str, Label] = {
     ),
     "shop_unavailable": _label(
         "订单系统暂时不可用", "訂單系統暫時不可用", "the shop was unavailable"
+    ),
+    "unresolved": _label(
+        "机器人连续多次没能解决问题",
+        "機器人連續多次沒能解決問題",
+        "the bot could not help, several times in a row",
     ),
 }
 

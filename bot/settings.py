@@ -25,6 +25,10 @@ DEFAULT_ACTIONS_PORT = 5055
 DEFAULT_SHOP_TIMEOUT_S = 3.0
 DEFAULT_HANDOFF_URL = "http://127.0.0.1:8000"
 DEFAULT_HANDOFF_TIMEOUT_S = 3.0
+# The escalation ladder: unhelpful bot turns in a row before a person is
+# offered, and before the conversation is handed off (0 turns a step off).
+DEFAULT_ESCALATION_OFFER_AFTER = 2
+DEFAULT_ESCALATION_HANDOFF_AFTER = 3
 # Shared by the Rasa side and the handoff service when HANDOFF_SERVICE_TOKEN
 # is unset in development, so both agree on one machine with nothing set.
 SERVICE_TOKEN_FILE = Path("secrets") / "handoff_service_token"
@@ -55,6 +59,8 @@ class Settings:
     handoff_service_token: str | None = None
     handoff_timeout_s: float = DEFAULT_HANDOFF_TIMEOUT_S
     production: bool = False
+    escalation_offer_after: int = DEFAULT_ESCALATION_OFFER_AFTER
+    escalation_handoff_after: int = DEFAULT_ESCALATION_HANDOFF_AFTER
 
 
 def _float(name: str, default: float) -> float:
@@ -78,6 +84,13 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as error:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from error
+
+
+def _steps(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 0:
+        raise SettingsError(f"{name} must be 0 (off) or more, got {value}")
+    return value
 
 
 def _optional(name: str) -> str | None:
@@ -128,6 +141,10 @@ def load(*, read_dotenv: bool = True) -> Settings:
         handoff_service_token=_service_token(production),
         handoff_timeout_s=_float("HANDOFF_TIMEOUT", DEFAULT_HANDOFF_TIMEOUT_S),
         production=production,
+        escalation_offer_after=_steps("ESCALATION_OFFER_AFTER", DEFAULT_ESCALATION_OFFER_AFTER),
+        escalation_handoff_after=_steps(
+            "ESCALATION_HANDOFF_AFTER", DEFAULT_ESCALATION_HANDOFF_AFTER
+        ),
     )
 
 

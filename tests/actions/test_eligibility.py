@@ -84,7 +84,9 @@ async def test_every_status_and_case_type(
         return
     expected = EXPLANATION[verdict]
     if verdict is Verdict.NOT_DELIVERED and status == "shipped":
-        expected = [*expected, "utter_tracking"]  # where the parcel is
+        # Where the parcel is, then a question: the latest tracking, or later.
+        expected = [*expected, "utter_tracking", "utter_ask_after_delivery"]
+        assert (events["awaiting_confirmation"], events["pending_action"]) == (True, "track")
     assert responses(dispatcher) == expected
     assert dispatcher.messages[0]["status"] == ORDER_STATUS[status][language]
     assert after == before  # nothing opened
@@ -104,3 +106,39 @@ async def test_a_refusal_by_the_shop_is_still_explained(shop: httpx.Client) -> N
     assert responses(dispatcher) == ["utter_case_not_eligible"]
     assert events.get("case_opened") is None
     assert len(_cases(shop, order_id)) == 1
+
+
+async def test_a_parcel_on_its_way_asks_and_both_answers_work(shop: httpx.Client) -> None:
+    """Return, exchange, repair of a shipped order: the tracking, then a question."""
+    from actions.tasks import ActionConfirmPending, ActionDeclinePending
+
+    for variant in DOMAIN["responses"]["utter_ask_after_delivery"]:
+        assert [b["payload"] for b in variant["buttons"]] == ["/affirm", "/deny"]
+    titles = [
+        [b["title"] for b in v["buttons"]] for v in DOMAIN["responses"]["utter_ask_after_delivery"]
+    ]
+    assert titles == [
+        ["查看物流", "收到后再申请"],
+        ["查看物流", "收到後再申請"],
+        ["Check tracking", "Ask after delivery"],
+    ]
+    slots = {
+        "pending_action": "track",
+        "awaiting_confirmation": True,
+        "order_id": seed.ORDER_SHIPPED,
+    }
+    before = _cases(shop, seed.ORDER_SHIPPED)
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(intent="affirm", slots={**slots, "language": "en"})
+    events = slot_events(await ActionConfirmPending().run(dispatcher, tracker, DOMAIN))
+    assert responses(dispatcher) == ["utter_tracking"]  # "查看物流": the latest scans
+    assert dispatcher.messages[0]["tracking_no"] == "SF1234567890"
+    assert events["awaiting_confirmation"] is False
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(intent="deny", slots=slots)
+    events = slot_events(await ActionDeclinePending().run(dispatcher, tracker, DOMAIN))
+    assert responses(dispatcher) == ["utter_apply_after_delivery"]  # "收到后再申请"
+    assert events["awaiting_confirmation"] is False
+    assert _cases(shop, seed.ORDER_SHIPPED) == before  # nothing opened on a guess

@@ -1,4 +1,4 @@
-"""Handing off: reasons, pausing, and the two-strikes rule for misunderstandings."""
+"""Handing off: reasons, pausing, the service's answer (the ladder there: test_escalation.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import (
-    ActionHandleMisunderstanding,
-    ActionHandoff,
-    describe_opening,
-    describe_wait,
-)
+from actions.handoff import ActionHandoff, describe_opening, describe_wait
 from actions.language import ActionDetectLanguage
 from demo_shop.seed import CASE_REFUNDED, ORDER_COMPLETED
 from tests.support.faulty import closed_port_url
@@ -55,54 +50,6 @@ async def test_handoff_closes_an_open_form() -> None:
     assert {"event": "active_loop", "name": None} in [
         {"event": e["event"], "name": e.get("name")} for e in events
     ]
-
-
-RANKING = [
-    {"name": "nlu_fallback", "confidence": 0.4},
-    {"name": "track_shipment", "confidence": 0.35},
-    {"name": "check_order_status", "confidence": 0.3},
-    {"name": "greet", "confidence": 0.05},
-]
-
-
-async def test_first_misunderstanding_asks_to_rephrase_with_suggestions() -> None:
-    dispatcher = CollectingDispatcher()
-    tracker = make_tracker(text="那个东西呢", intent="nlu_fallback", intent_ranking=RANKING)
-    events = await ActionHandleMisunderstanding().run(dispatcher, tracker, DOMAIN)
-    assert events == [{"event": "followup", "timestamp": None, "name": "action_listen"}]
-    assert responses(dispatcher) == ["utter_ask_rephrase"]
-    buttons = dispatcher.messages[0]["buttons"]
-    assert [b["payload"] for b in buttons] == ["/track_shipment", "/check_order_status"]
-    assert buttons[0]["title"] == "查物流"
-
-
-async def test_second_misunderstanding_in_a_row_hands_off() -> None:
-    history = [
-        {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": "嗯嗯那个", "parse_data": {"intent": {"name": "nlu_fallback"}}},
-        {"event": "action", "name": "action_handle_misunderstanding"},
-        {"event": "bot", "text": "抱歉…"},
-    ]
-    dispatcher = CollectingDispatcher()
-    tracker = make_tracker(text="就是那个啊", intent="nlu_fallback", history=history)
-    events = await ActionHandleMisunderstanding().run(dispatcher, tracker, DOMAIN)
-    assert responses(dispatcher) == ["utter_handoff_queued"]
-    assert slot_events(events)["handoff_reason"] == "repeated_misunderstanding"
-
-
-async def test_a_misunderstanding_after_an_understood_turn_starts_over() -> None:
-    history = [
-        {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": "嗯嗯那个", "parse_data": {"intent": {"name": "nlu_fallback"}}},
-        {"event": "action", "name": "action_handle_misunderstanding"},
-        {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": "你好", "parse_data": {"intent": {"name": "greet"}}},
-        {"event": "action", "name": "utter_greet"},
-    ]
-    dispatcher = CollectingDispatcher()
-    tracker = make_tracker(text="就是那个啊", intent="nlu_fallback", history=history)
-    await ActionHandleMisunderstanding().run(dispatcher, tracker, DOMAIN)
-    assert responses(dispatcher) == ["utter_ask_rephrase_plain"]
 
 
 async def test_language_slot_follows_each_message() -> None:

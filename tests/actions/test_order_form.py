@@ -152,3 +152,36 @@ async def test_a_new_task_while_asked_for_the_order_still_switches(shop) -> None
     slots = slot_events(await ValidateOrderForm().run(dispatcher, tracker, DOMAIN))
     assert "task" not in slots  # Rasa's own SlotSet(task=return) stands
     assert tracker.get_slot("task") == "return"
+
+
+async def test_a_second_bad_answer_in_a_row_ends_the_form_the_ladder_offers_a_person(
+    shop, monkeypatch
+) -> None:
+    monkeypatch.delenv("ESCALATION_OFFER_AFTER", raising=False)
+    first = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "abc", "parse_data": {"intent": {"name": "nlu_fallback"}}},
+        {"event": "action", "name": "order_form"},
+        {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_order_id_invalid"}},
+        {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_ask_order_id"}},
+    ]
+
+    def second_bad_answer():
+        return make_tracker(
+            text="xyz",
+            intent="nlu_fallback",
+            slots={"requested_slot": "order_id", "task": "track", "order_id_attempts": 1},
+            set_this_turn={"order_id": "xyz"},
+            history=first,
+            active_loop="order_form",
+        )
+
+    form = ValidateOrderForm()
+    slots = slot_events(await form.run(CollectingDispatcher(), second_bad_answer(), DOMAIN))
+    assert slots["order_id_attempts"] == 3
+    assert slots["requested_slot"] is None  # action_run_task offers a person
+
+    monkeypatch.setenv("ESCALATION_OFFER_AFTER", "0")  # the ladder off: three strikes
+    slots = slot_events(await form.run(CollectingDispatcher(), second_bad_answer(), DOMAIN))
+    assert slots["order_id_attempts"] == 2
+    assert slots["requested_slot"] == "order_id"

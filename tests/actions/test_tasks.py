@@ -9,6 +9,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.tasks import ActionConfirmPending, ActionDeclinePending, ActionRunTask
+from actions.wording import carrier_name
 from demo_shop import seed
 from tests.support.faulty import closed_port_url, failing_shop, hanging_shop
 from tests.support.trackers import load_domain, make_tracker, responses, slot_events
@@ -59,6 +60,29 @@ async def test_tracking_gives_carrier_number_eta_and_latest_scans(shop) -> None:
     assert message["tracking_no"] == "SF1234567890"
     assert message["eta"] == "2024-11-08"
     assert message["events"].splitlines()[0].endswith("派送中")
+
+
+@pytest.mark.parametrize(
+    ("order_id", "language", "carrier"),
+    [
+        (seed.ORDER_SHIPPED, "en", "SF Express"),
+        ("20241113027", "en", "YTO Express"),
+        ("JD8823419021", "en", "JD Logistics"),
+        (seed.ORDER_SHIPPED, "zh-Hant", "順豐速運"),
+        (seed.ORDER_SHIPPED, "zh-Hans", "顺丰速运"),
+    ],
+)
+async def test_carrier_names_come_in_the_customers_language(
+    shop, order_id: str, language: str, carrier: str
+) -> None:
+    dispatcher, _ = await run_task("track", order_id, language=language)
+    assert dispatcher.messages[0]["carrier"] == carrier
+
+
+def test_an_unknown_carrier_keeps_its_name() -> None:
+    assert carrier_name("某某快运", "en") == "某某快运"
+    assert carrier_name("EMS", "en") == "EMS"
+    assert carrier_name("中通快递", "en") == "ZTO Express"
 
 
 async def test_tracking_an_unshipped_order_says_so(shop) -> None:
