@@ -22,6 +22,7 @@ from handoff.models.message_counts import BUCKET_S, MessageCount, bucket_of
 from handoff.models.messages import Message, MessageRole
 from handoff.models.ratings import CsatRating
 from handoff.models.slack_threads import SlackThread
+from handoff.models.targets import MetricTarget
 
 __all__ = [
     "BUCKET_S",
@@ -42,6 +43,7 @@ __all__ = [
     "Message",
     "MessageCount",
     "MessageRole",
+    "MetricTarget",
     "RaisedAlert",
     "Role",
     "SlackThread",

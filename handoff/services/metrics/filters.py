@@ -53,6 +53,17 @@ class MetricsFilter:
         offset = datetime.combine(self.first_day, time(12), self.zone).utcoffset()
         return int(offset.total_seconds() // 60) if offset else 0
 
+    def previous(self) -> MetricsFilter:
+        """The period of the same length just before this one (same channel and team)."""
+        length = self.last_day - self.first_day + timedelta(days=1)
+        return MetricsFilter(
+            self.first_day - length,
+            self.first_day - timedelta(days=1),
+            self.zone,
+            self.channel,
+            self.team,
+        )
+
     def days(self) -> list[date]:
         """Every local day of the range."""
         count = (self.last_day - self.first_day).days + 1

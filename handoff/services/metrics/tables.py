@@ -21,6 +21,7 @@ from handoff.models import (
     MessageRole,
 )
 from handoff.services.metrics import counts
+from handoff.services.metrics.complaints import complaint_conversations, complaints_by_day
 from handoff.services.metrics.filters import MetricsFilter
 from handoff.services.metrics.sessions import (
     FALLBACK_INTENT,
@@ -321,6 +322,8 @@ TABLES: dict[str, Table] = {
     "csat-comments": csat_comments,
     "agents": agents,
     "after-sales-cases": after_sales_cases,
+    "complaints": complaints_by_day,
+    "complaint-conversations": complaint_conversations,
 }
 
 
