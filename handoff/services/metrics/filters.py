@@ -34,15 +34,26 @@ class MetricsFilter:
     zone: ZoneInfo
     channel: str | None = None
     team: str | None = None
+    moments: tuple[datetime, datetime] | None = None
+
+    @classmethod
+    def between(cls, start: datetime, end: datetime, zone: ZoneInfo) -> MetricsFilter:
+        """A window of time rather than whole days (the target alerts' trailing hours)."""
+        first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+        return cls(first, last, zone, moments=(start.astimezone(UTC), end.astimezone(UTC)))
 
     @property
     def start(self) -> datetime:
-        """Local midnight of the first day, in UTC."""
+        """Local midnight of the first day (or the window's start), in UTC."""
+        if self.moments:
+            return self.moments[0]
         return datetime.combine(self.first_day, time(), self.zone).astimezone(UTC)
 
     @property
     def end(self) -> datetime:
-        """Local midnight after the last day, in UTC (excluded)."""
+        """Local midnight after the last day (or the window's end), in UTC (excluded)."""
+        if self.moments:
+            return self.moments[1]
         return datetime.combine(self.last_day + timedelta(days=1), time(), self.zone).astimezone(
             UTC
         )

@@ -30,6 +30,7 @@ class Target:
         direction: ``max`` (the figure must not exceed the target) or ``min``.
         unit: ``rate`` (0–1) or ``s`` (seconds).
         default: the seeds' number.
+        title: its name in English (Slack, the weekly report).
     """
 
     key: str
@@ -37,19 +38,41 @@ class Target:
     direction: str
     unit: str
     default: float
+    title: str
 
 
 TARGETS: dict[str, Target] = {
     t.key: t
     for t in (
-        Target("bot_first_response_s", "bot_first_response_s_p50", "max", "s", 10.0),
-        Target("human_first_response_s", "human_first_response_s_p50", "max", "s", 30.0),
-        Target("resolution_rate", "resolution_rate", "min", "rate", 0.90),
         Target(
-            "first_contact_resolution_rate", "first_contact_resolution_rate", "min", "rate", 0.92
+            "bot_first_response_s",
+            "bot_first_response_s_p50",
+            "max",
+            "s",
+            10.0,
+            "Bot first response (median)",
         ),
-        Target("csat_satisfied_rate", "csat_satisfied_rate", "min", "rate", 0.85),
-        Target("complaint_rate", "complaint_rate", "max", "rate", 0.015),
+        Target(
+            "human_first_response_s",
+            "human_first_response_s_p50",
+            "max",
+            "s",
+            30.0,
+            "Agent first response (median)",
+        ),
+        Target("resolution_rate", "resolution_rate", "min", "rate", 0.90, "Resolution rate"),
+        Target(
+            "first_contact_resolution_rate",
+            "first_contact_resolution_rate",
+            "min",
+            "rate",
+            0.92,
+            "First-contact resolution",
+        ),
+        Target(
+            "csat_satisfied_rate", "csat_satisfied_rate", "min", "rate", 0.85, "Satisfied (4–5 ★)"
+        ),
+        Target("complaint_rate", "complaint_rate", "max", "rate", 0.015, "Complaint rate"),
     )
 }
 
@@ -109,7 +132,13 @@ async def update(session: AsyncSession, values: Any, *, by: str) -> dict[str, fl
 def describe() -> dict[str, dict[str, Any]]:
     """What each target judges, for the page and the API."""
     return {
-        key: {"metric": t.metric, "direction": t.direction, "unit": t.unit, "default": t.default}
+        key: {
+            "metric": t.metric,
+            "direction": t.direction,
+            "unit": t.unit,
+            "default": t.default,
+            "title": t.title,
+        }
         for key, t in TARGETS.items()
     }
 

@@ -1,6 +1,6 @@
 /*
  * Human names of the assistant's codes, shared by the inbox and the dashboard:
- * intents and after-sales case types here; hand-off reasons, channels and teams
+ * intents, after-sales case types and KPI targets here; hand-off reasons, channels and teams
  * come from the inbox's words (i18n.js `label`). Both follow the inbox's
  * language switch. An unknown code is shown as it is, so a new intent still shows.
  */
@@ -34,6 +34,21 @@ const CASES = {
   zh: { refund: "退款", return: "退货", exchange: "换货", repair: "维修" },
 };
 
+const TARGETS = {
+  en: {
+    bot_first_response_s: "Bot first response", human_first_response_s: "Agent first response",
+    resolution_rate: "Resolution rate", first_contact_resolution_rate: "First-contact resolution",
+    csat_satisfied_rate: "Satisfied customers", complaint_rate: "Complaint rate",
+    missed: "{name} missed its target over the last {hours} h: {value} (target {sign} {goal})",
+  },
+  zh: {
+    bot_first_response_s: "机器人首次响应", human_first_response_s: "人工首次响应",
+    resolution_rate: "解决率", first_contact_resolution_rate: "一次解决率",
+    csat_satisfied_rate: "满意度", complaint_rate: "投诉率",
+    missed: "{name}近 {hours} 小时未达标：{value}（目标 {sign} {goal}）",
+  },
+};
+
 function lookup(table, code) {
   if (code === null || code === undefined || code === "") return "";
   return (table[language()] || table.en)[code] ?? table.en[code] ?? String(code);
@@ -55,4 +70,26 @@ export function codeName(kind, code) {
   if (kind === "intent") return intentName(code);
   if (kind === "case_type") return caseName(code);
   return label(kind, code);
+}
+
+/** A KPI target's name: "complaint_rate" → "Complaint rate" / "投诉率". */
+export function targetName(code) {
+  return lookup(TARGETS, code);
+}
+
+function targetFigure(value, unit) {
+  const number = Number(value || 0);
+  if (unit === "rate") return `${(number * 100).toFixed(1)}%`;
+  return language() === "zh" ? `${number.toFixed(1)} 秒` : `${number.toFixed(1)} s`;
+}
+
+/** The sentence of a `target_missed` alert (the inbox's strip and the dashboard). */
+export function targetAlertText(alert) {
+  return lookup(TARGETS, "missed").replace(/\{(\w+)\}/g, (_, key) => String({
+    name: targetName(alert.target),
+    hours: alert.hours,
+    value: targetFigure(alert.value, alert.unit),
+    goal: targetFigure(alert.goal, alert.unit),
+    sign: alert.direction === "max" ? "≤" : "≥",
+  }[key] ?? ""));
 }

@@ -5,7 +5,7 @@
  */
 
 import { language, label, onLanguageChange, setLanguage, translatePage } from "/inbox/i18n.js";
-import { caseName, intentName } from "/inbox/labels.js";
+import { caseName, intentName, targetAlertText } from "/inbox/labels.js";
 import { request } from "/inbox/api.js";
 import { d } from "./strings.js";
 import { duration, percent } from "./numbers.js";
@@ -100,11 +100,7 @@ async function load() {
 function alertText(alert) {
   if (alert.kind === "long_wait") return d("long_wait", { id: alert.conversation_id, time: duration(alert.wait_s) });
   if (alert.kind === "fallback_jump") return d("fallback_jump", { rate: percent(alert.rate), base: percent(alert.baseline) });
-  if (alert.kind === "target_missed") {
-    const value = alert.unit === "rate" ? percent(alert.value) : duration(alert.value);
-    const goal = alert.unit === "rate" ? percent(alert.goal) : duration(alert.goal);
-    return d("target_missed", { metric: d(alert.target), since: alert.since_local || "", value, goal });
-  }
+  if (alert.kind === "target_missed") return targetAlertText(alert);
   return d("title");
 }
 
