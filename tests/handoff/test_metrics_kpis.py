@@ -13,6 +13,10 @@ Range 2026-03-01..02 (Asia/Shanghai); the previous period is 2026-02-27..28.
 | k5b d2 12:00 | rest | thank | – | yes | yes |
 | k6  d2 13:00 | webchat | request_human → hand-off complaint, resolved, 40 s, ★2 | yes | yes | y |
 | p1  02-28 10:00 | telegram | track_shipment, bot (previous period) | – | yes | yes |
+
+Out of scope: "do you sell gift cards?" in k1b and k5b; the bot fell back once ("qqq", k5b).
+Customer messages with an intent in the range, per session: k1a 1, k1b 2, k2 1, k3 2 (with
+the rating), k4 1, k5a 1, k5b 3, k6 2 (with the rating) = 13.
 """
 
 from __future__ import annotations
@@ -63,11 +67,15 @@ def kpi_seeded(app_client: TestClient, make_agent: MakeAgent, clock: Clock) -> C
     _agent_handles(app_client, clock, alice, "wechat:k3", k3 + 1, 20)
     _events(app_client, clock, user_event("wechat:k3", "5", k3 + 300, intent="inform"))
     _turn(app_client, clock, "telegram:k1", "where is it now", _local(1, 15, 0), "track_shipment")
+    gift = "Do you sell gift cards? "
+    _turn(app_client, clock, "telegram:k1", gift, _local(1, 15, 1), "out_of_scope")
     k4 = _local(2, 9, 0)
     _turn(app_client, clock, "webchat:k4", "order status", k4, "check_order_status")
     _hand_off(app_client, clock, k4 + 1, "webchat:k4", reason="explicit_request")
     _turn(app_client, clock, "rest:k5", "where is it", _local(2, 10, 0), "track_shipment")
     _turn(app_client, clock, "rest:k5", "thanks", _local(2, 12, 0), "thank")
+    _turn(app_client, clock, "rest:k5", "do you sell gift cards?", _local(2, 12, 1), "out_of_scope")
+    _turn(app_client, clock, "rest:k5", "qqq", _local(2, 12, 2), "nlu_fallback")
     k6 = _local(2, 13, 0)
     _turn(app_client, clock, "webchat:k6", "a person please", k6, "request_human")
     _hand_off(app_client, clock, k6 + 1, "webchat:k6", reason="complaint")
@@ -95,6 +103,8 @@ def test_complaint_and_resolution_rates(
     assert found["containment_rate"] == 0.625
     assert found["csat_satisfied_rate"] == 0.5  # ★5 and ★2
     assert found["human_first_response_s_p50"] == 30.0  # 20 s and 40 s
+    assert found["out_of_scope_rate"] == round(2 / 13, 4)
+    assert found["fallback_rate"] == round(1 / 13, 4)
     webchat = _get(app_client, admin_headers, f"/api/metrics/summary?{RANGE}&channel=webchat")
     assert webchat["complaint_rate"] == 0.5 and webchat["resolution_rate"] == 0.5
     # k2 came back on day 5: that session is outside the range, its start 96 h after k2's.
@@ -211,3 +221,23 @@ def test_targets_api_admin_only_and_range_checked(
     now = _get(app_client, agent, "/api/metrics/targets")["targets"]
     assert now["resolution_rate"] == 0.95 and now["human_first_response_s"] == 45.0
     assert now["complaint_rate"] == 0.015
+
+
+def test_out_of_scope_wordings_rank_below_fallbacks(
+    app_client: TestClient, admin_headers: dict[str, str], kpi_seeded: Clock
+) -> None:
+    rows = _get(app_client, admin_headers, f"/api/metrics/misunderstood?{RANGE}")["rows"]
+    assert [(r["text"], r["messages"], r["out_of_scope"]) for r in rows] == [
+        ("qqq", 1, 0),  # a fallback: first, though the out-of-scope wording is more frequent
+        ("do you sell gift cards?", 2, 2),
+    ]
+    outside = _get(app_client, admin_headers, f"/api/metrics/out-of-scope?{RANGE}")["rows"]
+    assert outside == [
+        {"text": "do you sell gift cards?", "messages": 2, "last_seen": "2026-03-02 12:01:00"}
+    ]
+    csv = app_client.get(f"/api/metrics/out-of-scope?{RANGE}&format=csv", headers=admin_headers)
+    assert csv.status_code == 200
+    assert csv.text.lstrip("\ufeff").splitlines() == [
+        "text,messages,last_seen",
+        "do you sell gift cards?,2,2026-03-02 12:01:00",
+    ]

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.services.metrics.filters import MetricsFilter
+from handoff.services.metrics.filters import MetricsFilter, local_time
 from handoff.services.metrics.kpis import complaint
 from handoff.services.metrics.sessions import sessions
 from handoff.services.metrics.sql import dialect, local_day
-from handoff.services.views import aware
 
 Rows = list[dict[str, Any]]
 DRILL_DOWN_LIMIT = 200
-
-
-def _local(moment: object, where: MetricsFilter) -> str:
-    if isinstance(moment, datetime):
-        return aware(moment).astimezone(where.zone).strftime("%Y-%m-%d %H:%M:%S")
-    return str(moment or "")[:19]
 
 
 async def complaints_by_day(session: AsyncSession, where: MetricsFilter) -> Rows:
@@ -67,7 +59,7 @@ async def complaint_conversations(session: AsyncSession, where: MetricsFilter) -
         {
             "conversation_id": cid,
             "channel": channel,
-            "started_at": _local(started, where),
+            "started_at": local_time(started, where),
             "handed_off": bool(episodes),
         }
         for cid, channel, started, episodes in found

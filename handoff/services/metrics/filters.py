@@ -81,6 +81,14 @@ class MetricsFilter:
         return [self.first_day + timedelta(days=n) for n in range(count)]
 
 
+def local_time(moment: object, where: MetricsFilter) -> str:
+    """A stored UTC timestamp as local ``YYYY-MM-DD HH:MM:SS`` (the shop's time zone)."""
+    if isinstance(moment, datetime):
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return aware.astimezone(where.zone).strftime("%Y-%m-%d %H:%M:%S")
+    return str(moment or "")[:19]
+
+
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2999, 12, 31)
 

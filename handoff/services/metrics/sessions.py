@@ -11,6 +11,7 @@ from handoff.services.metrics.filters import MetricsFilter
 
 FCR_WINDOW_S = 86400.0
 FALLBACK_INTENT = "nlu_fallback"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
 
 
 def _episodes_by_session(where: MetricsFilter) -> Subquery:

@@ -20,6 +20,7 @@ from handoff.services.metrics.filters import MetricsFilter
 from handoff.services.metrics.sessions import (
     FALLBACK_INTENT,
     FCR_WINDOW_S,
+    OUT_OF_SCOPE_INTENT,
     cases_filter,
     episodes_filter,
     handed_off_sessions,
@@ -98,6 +99,7 @@ async def message_counts(session: AsyncSession, where: MetricsFilter) -> dict[st
             func.sum(case((customer, n), else_=0)),
             func.sum(case((customer & (MessageCount.intent != ""), n), else_=0)),
             func.sum(case((customer & (MessageCount.intent == FALLBACK_INTENT), n), else_=0)),
+            func.sum(case((customer & (MessageCount.intent == OUT_OF_SCOPE_INTENT), n), else_=0)),
         ).where(*counts.conditions(where))
     else:
         is_customer = Message.role == MessageRole.CUSTOMER
@@ -106,14 +108,16 @@ async def message_counts(session: AsyncSession, where: MetricsFilter) -> dict[st
             func.sum(case((is_customer, 1), else_=0)),
             func.sum(case((is_customer & Message.intent.is_not(None), 1), else_=0)),
             func.sum(case((is_customer & (Message.intent == FALLBACK_INTENT), 1), else_=0)),
+            func.sum(case((is_customer & (Message.intent == OUT_OF_SCOPE_INTENT), 1), else_=0)),
         ).where(Message.role != MessageRole.ACTIVITY, *messages_filter(where))
     found = (await session.execute(statement)).one()
-    total, customers, classified, fallbacks = (int(value or 0) for value in found)
+    total, customers, classified, fallbacks, out_of_scope = (int(value or 0) for value in found)
     return {
         "messages": total,
         "customer_messages": customers,
         "classified": classified,
         "fallbacks": fallbacks,
+        "out_of_scope": out_of_scope,
     }
 
 
@@ -210,6 +214,7 @@ async def summary(session: AsyncSession, where: MetricsFilter) -> dict[str, Any]
         "complaint_rate": _rate(complaints, total),
         "complaints": complaints,
         "fallback_rate": _rate(messages["fallbacks"], messages["classified"]),
+        "out_of_scope_rate": _rate(messages["out_of_scope"], messages["classified"]),
         "csat_average": _round(csat[0], 2),
         "csat_count": csat[1],
         "csat_satisfied_rate": _rate(satisfied, csat[1]),

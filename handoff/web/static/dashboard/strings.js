@@ -31,7 +31,7 @@ const STRINGS = {
     human_first_response_s: "Agent first response (median)",
     resolution_rate: "Resolution rate", first_contact_resolution_rate: "First-contact resolution",
     csat_satisfied_rate: "Satisfied customers (4–5 ★)", complaint_rate: "Complaint rate",
-    out_of_scope_rate: "Out-of-scope requests",
+    out_of_scope_rate: "Requests out of scope",
     conversations: "Conversations", messages: "Messages", containment_rate: "Kept by the bot",
     handoff_rate: "Handed to people", fallback_rate: "Not understood", csat_average: "Average rating",
     average_handling_s: "Average handling time", after_sales_cases: "After-sales cases",
@@ -72,7 +72,7 @@ const STRINGS = {
     col_handled: "Handled", col_resolved: "Resolved", col_first_response_s_p50: "First response (median)",
     col_resolution_s_avg: "Average handling time", col_csat_average: "Average rating", col_csat_count: "Ratings",
     col_case_type: "Type", col_cases: "Cases", col_complaints: "Complaints", col_complaint_rate: "Complaint rate",
-    col_started_at: "Started", col_handed_off: "Handed off",
+    col_started_at: "Started", col_handed_off: "Handed off", col_out_of_scope: "Out of scope",
   },
   zh: {
     title: "服务质量看板", from: "从", to: "到", channel: "渠道", team: "团队", all: "全部",
@@ -128,7 +128,7 @@ const STRINGS = {
     col_handled: "接待", col_resolved: "解决", col_first_response_s_p50: "首次响应（中位数）",
     col_resolution_s_avg: "平均处理时长", col_csat_average: "平均评分", col_csat_count: "评分数",
     col_case_type: "类型", col_cases: "工单", col_complaints: "投诉", col_complaint_rate: "投诉率",
-    col_started_at: "开始时间", col_handed_off: "已转人工",
+    col_started_at: "开始时间", col_handed_off: "已转人工", col_out_of_scope: "超出服务范围",
   },
 };
 

@@ -8,7 +8,7 @@ import { codeName } from "/inbox/labels.js";
 import { d, hasString } from "./strings.js";
 import { count, duration, percent } from "./numbers.js";
 
-export const TABLES = ["complaints", "complaint-conversations", "handoff-reasons", "intents", "misunderstood",
+export const TABLES = ["complaints", "complaint-conversations", "handoff-reasons", "intents", "misunderstood", "out-of-scope",
   "csat", "csat-comments", "agents", "after-sales-cases", "channels", "intent-trend"];
 const ROW_LIMIT = 50;
 const CODES = { intent: "intent", reason: "reason", channel: "channel", case_type: "case_type" };
