@@ -1,4 +1,7 @@
-"""``python -m handoff``: migrate the database (``alembic upgrade head``), then serve."""
+"""``python -m handoff``: migrate the database (``alembic upgrade head``), then serve.
+
+``python -m handoff report --week 2026-W49``: the weekly report on demand.
+"""
 
 from __future__ import annotations
 
@@ -41,4 +44,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["report"]:
+        from handoff.report_command import main as report_main
+
+        sys.exit(report_main(sys.argv[2:]))
     sys.exit(main())

@@ -32,6 +32,7 @@ from handoff.api.routes import (
     messages,
     metrics,
     pages,
+    reports,
     retrain,
     trainers_page,
     ws,
@@ -201,6 +202,7 @@ def create_app(settings: Settings) -> FastAPI:
         annotation_api.router,
         annotation_api.internal_router,
         metrics.router,
+        reports.router,
         retrain.router,
         ws.router,
     ):

@@ -21,6 +21,7 @@ from handoff.models.login_counters import LoginCounter
 from handoff.models.message_counts import BUCKET_S, MessageCount, bucket_of
 from handoff.models.messages import Message, MessageRole
 from handoff.models.ratings import CsatRating
+from handoff.models.reports import WeeklyReport
 from handoff.models.slack_threads import SlackThread
 from handoff.models.targets import MetricTarget
 
@@ -47,6 +48,7 @@ __all__ = [
     "RaisedAlert",
     "Role",
     "SlackThread",
+    "WeeklyReport",
     "bucket_of",
     "string_enum",
     "utcnow",

@@ -11,12 +11,12 @@ Range 2026-03-01..02 (Asia/Shanghai); the previous period is 2026-02-27..28.
 | k4  d2 09:00 | webchat | check_order_status → hand-off, still waiting | – | no | no |
 | k5a d2 10:00 | rest | track_shipment, bot; back 2 h later only to thank | – | yes | no |
 | k5b d2 12:00 | rest | thank | – | yes | yes |
-| k6  d2 13:00 | webchat | request_human → hand-off complaint, resolved, 40 s, ★2 | yes | yes | y |
+| k6  d2 13:00 | webchat | request_human → complaint hand-off, 40 s, ★2 + comment | yes | yes | y |
 | p1  02-28 10:00 | telegram | track_shipment, bot (previous period) | – | yes | yes |
 
 Out of scope: "do you sell gift cards?" in k1b and k5b; the bot fell back once ("qqq", k5b).
 Customer messages with an intent in the range, per session: k1a 1, k1b 2, k2 1, k3 2 (with
-the rating), k4 1, k5a 1, k5b 3, k6 2 (with the rating) = 13.
+the rating), k4 1, k5a 1, k5b 3, k6 3 (with the rating and its comment) = 14.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def kpi_seeded(app_client: TestClient, make_agent: MakeAgent, clock: Clock) -> C
     _hand_off(app_client, clock, k6 + 1, "webchat:k6", reason="complaint")
     _agent_handles(app_client, clock, alice, "webchat:k6", k6 + 1, 40)
     _events(app_client, clock, user_event("webchat:k6", "2", k6 + 300, intent="inform"))
+    _events(app_client, clock, user_event("webchat:k6", "far too slow", k6 + 310, intent="inform"))
     _turn(app_client, clock, "telegram:k2", "refund again", _local(5, 11, 0), "request_refund")
     clock.at(_local(5, 12, 0))
     return clock
@@ -103,8 +104,8 @@ def test_complaint_and_resolution_rates(
     assert found["containment_rate"] == 0.625
     assert found["csat_satisfied_rate"] == 0.5  # ★5 and ★2
     assert found["human_first_response_s_p50"] == 30.0  # 20 s and 40 s
-    assert found["out_of_scope_rate"] == round(2 / 13, 4)
-    assert found["fallback_rate"] == round(1 / 13, 4)
+    assert found["out_of_scope_rate"] == round(2 / 14, 4)
+    assert found["fallback_rate"] == round(1 / 14, 4)
     webchat = _get(app_client, admin_headers, f"/api/metrics/summary?{RANGE}&channel=webchat")
     assert webchat["complaint_rate"] == 0.5 and webchat["resolution_rate"] == 0.5
     # k2 came back on day 5: that session is outside the range, its start 96 h after k2's.

@@ -1,4 +1,4 @@
-"""KPI targets: the numbers the dashboard holds the service to
+"""KPI targets and weekly reports
 
 Revision ID: 0013
 Revises: 0009
@@ -6,7 +6,8 @@ Create Date: 2026-12-07 19:40:00
 
 The seeds' targets (first response: bot 10 s, human 30 s; resolution 90 %,
 first-contact resolution 92 %, CSAT 85 % satisfied, complaints 1.5 %) as the
-defaults; admins change them with ``PUT /api/metrics/targets``.
+defaults; admins change them with ``PUT /api/metrics/targets``. The weekly
+report of each ISO week is kept as sent (``/dashboard/reports/<week>``).
 """
 
 from __future__ import annotations
@@ -50,6 +51,17 @@ def upgrade() -> None:
         ],
     )
 
+    op.create_table(
+        "weekly_reports",
+        sa.Column("week", sa.String(length=8), nullable=False),
+        sa.Column("html", sa.Text(), nullable=False),
+        sa.Column("csv", sa.Text(), nullable=False),
+        sa.Column("figures", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("week"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("weekly_reports")
     op.drop_table("metric_targets")

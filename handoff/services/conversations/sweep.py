@@ -10,6 +10,7 @@ from sqlalchemy import select
 from handoff import events
 from handoff.errors import DeliveryError
 from handoff.models import Conversation, ConversationStatus, utcnow
+from handoff.services import report_delivery
 from handoff.services.conversations.assign import AutoAssign
 from handoff.services.conversations.store import ConversationStore
 from handoff.services.conversations.survey import CsatSurvey
@@ -62,6 +63,7 @@ class Sweep:
         for conversation in waiting:
             await self._store.emit(events.UPDATED, conversation.id)
         await self._raise_alerts()
+        await report_delivery.on_schedule(self._store.sessions, self._settings, utcnow())
         for cid in expired:
             try:
                 await self._survey.finish(cid)
