@@ -197,3 +197,31 @@ def test_python_m_handoff_report(
         timeout=120,
     )
     assert bad.returncode == 2 and "2026-W99" in bad.stderr
+
+
+def test_the_sweep_makes_last_weeks_report_once(
+    app_client: TestClient,
+    admin_headers: dict[str, str],
+    kpi_seeded: Clock,  # noqa: F811
+) -> None:
+    from tests.handoff.test_metrics import _local
+
+    services = app_client.app.state.services  # type: ignore[attr-defined]
+
+    def sweep() -> None:
+        assert app_client.portal is not None
+        app_client.portal.call(services.conversations.sweep)
+
+    kpi_seeded.at(_local(9, 8, 59))  # Monday 2026-03-09, 08:59 local: not yet
+    sweep()
+    assert app_client.get("/dashboard/reports/2026-W10", headers=admin_headers).status_code == 404
+    kpi_seeded.at(_local(9, 9, 0))
+    sweep()
+    page = app_client.get("/dashboard/reports/2026-W10", headers=admin_headers)
+    assert page.status_code == 200 and "Weekly report 2026-W10" in page.text
+    first = app_client.get("/dashboard/reports/2026-W10.csv", headers=admin_headers).text
+    kpi_seeded.at(_local(9, 9, 30))
+    sweep()  # already made: kept as it was
+    listed = app_client.get("/dashboard/reports/", headers=admin_headers).text
+    assert listed.count('href="2026-W10"') == 1
+    assert app_client.get("/dashboard/reports/2026-W10.csv", headers=admin_headers).text == first

@@ -8,7 +8,7 @@ import { language } from "/inbox/i18n.js";
 const STRINGS = {
   en: {
     title: "Service quality", from: "From", to: "To", channel: "Channel", team: "Team", all: "All",
-    apply: "Apply", switchLanguage: "中文", inbox: "Inbox", csv: "Download CSV",
+    apply: "Apply", switchLanguage: "中文", inbox: "Inbox", reports: "Weekly reports", csv: "Download CSV",
     waiting: "Waiting", longest: "Longest wait", online: "Agents online",
     long_wait: "Conversation {id} has waited {time}",
     fallback_jump: "The bot misunderstands more than usual today: {rate} (usual {base})",
@@ -76,7 +76,7 @@ const STRINGS = {
   },
   zh: {
     title: "服务质量看板", from: "从", to: "到", channel: "渠道", team: "团队", all: "全部",
-    apply: "应用", switchLanguage: "English", inbox: "收件箱", csv: "下载 CSV",
+    apply: "应用", switchLanguage: "English", inbox: "收件箱", reports: "周报", csv: "下载 CSV",
     waiting: "等待中", longest: "最长等待", online: "在线客服",
     long_wait: "会话 {id} 已等待 {time}",
     fallback_jump: "今天机器人听不懂的情况明显增多：{rate}（平时 {base}）",
