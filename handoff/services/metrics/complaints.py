@@ -25,7 +25,7 @@ async def complaints_by_day(session: AsyncSession, where: MetricsFilter) -> Rows
             day.label("day"),
             rows.c.channel,
             func.count(),
-            func.sum(case((complaint(rows), 1), else_=0)),
+            func.sum(case((complaint(rows, where), 1), else_=0)),
         ).group_by(day, rows.c.channel)
     )
     cells = {(str(d), ch): (int(n), int(c or 0)) for d, ch, n, c in found}
@@ -51,7 +51,7 @@ async def complaint_conversations(session: AsyncSession, where: MetricsFilter) -
     rows = sessions(where, with_channel=True)
     found = await session.execute(
         select(rows.c.conversation_id, rows.c.channel, rows.c.started_at, rows.c.episodes)
-        .where(complaint(rows))
+        .where(complaint(rows, where))
         .order_by(rows.c.started_at.desc())
         .limit(DRILL_DOWN_LIMIT)
     )

@@ -14,10 +14,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    union,
+)
 from sqlalchemy.orm import aliased
 
 from handoff.models import HandoffRecord, Message, MessageRole
+from handoff.services.metrics.filters import MetricsFilter
 
 COMPLAINT_INTENT = "complain"
 COMPLAINT_REASON = "complaint"
@@ -35,28 +48,51 @@ SMALL_TALK = (
 )
 
 
-def _within(moment: Any, rows: Subquery) -> ColumnElement[bool]:
-    """``moment`` lies in the session of ``rows`` (from its start to the next one)."""
-    return and_(
-        moment >= rows.c.started_at,
-        or_(rows.c.next_start.is_(None), moment < rows.c.next_start),
+def _owner(conversation_id: Any, moment: Any, correlated: Any) -> Any:
+    """The session a moment of a conversation belongs to: its latest session start at or
+    before it (one probe of ``ix_messages_session_owner``)."""
+    start = aliased(Message, name="session_owner")
+    return (
+        select(start.id)
+        .where(
+            start.conversation_id == conversation_id,
+            start.session_start == true(),
+            start.created_at <= moment,
+        )
+        .order_by(start.created_at.desc())
+        .limit(1)
+        .correlate(correlated)
+        .scalar_subquery()
     )
 
 
-def complaint(rows: Subquery) -> ColumnElement[bool]:
+def complaint_sessions(where: MetricsFilter) -> Subquery:
+    """``session_id`` of every session with a complaint since the range start.
+
+    Complaints are few: they are found first (customer ``complain`` messages and
+    ``complaint`` hand-offs) and each is mapped to its session, instead of probing
+    every session for a complaint.
+    """
+    said = aliased(Message, name="complaint_messages")
+    from_messages = select(
+        _owner(said.conversation_id, said.created_at, said).label("session_id")
+    ).where(
+        said.created_at >= where.start,
+        said.role == MessageRole.CUSTOMER,
+        said.intent == COMPLAINT_INTENT,
+    )
+    from_handoffs = select(
+        _owner(HandoffRecord.conversation_id, HandoffRecord.started_at, HandoffRecord).label(
+            "session_id"
+        )
+    ).where(HandoffRecord.started_at >= where.start, HandoffRecord.reason == COMPLAINT_REASON)
+    return union(from_messages, from_handoffs).subquery("complaint_sessions")
+
+
+def complaint(rows: Subquery, where: MetricsFilter) -> ColumnElement[bool]:
     """The session of ``rows`` (see ``sessions.sessions``) had a complaint."""
-    said = exists().where(
-        Message.conversation_id == rows.c.conversation_id,
-        Message.role == MessageRole.CUSTOMER,
-        Message.intent == COMPLAINT_INTENT,
-        _within(Message.created_at, rows),
-    )
-    handed = exists().where(
-        HandoffRecord.conversation_id == rows.c.conversation_id,
-        HandoffRecord.reason == COMPLAINT_REASON,
-        _within(HandoffRecord.started_at, rows),
-    )
-    return or_(said, handed)
+    found = complaint_sessions(where)
+    return rows.c.session_id.in_(select(found.c.session_id))
 
 
 def resolved(rows: Subquery) -> ColumnElement[bool]:
@@ -78,13 +114,17 @@ def resolved(rows: Subquery) -> ColumnElement[bool]:
         later.rasa_ts <= rows.c.start_ts + RECONTACT_WINDOW_S,
         later.intent.in_(own_topics),
     )
-    # Without a next session (next_start_ts NULL) nothing came back.
-    return and_(settled, or_(rows.c.next_start_ts.is_(None), ~came_back))
+    # Only a session followed by another within the window can have come back: the
+    # CASE keeps the probe off every other session.
+    possible = rows.c.next_start_ts.is_not(None) & (
+        rows.c.next_start_ts <= rows.c.start_ts + RECONTACT_WINDOW_S
+    )
+    return and_(settled, ~case((possible, came_back), else_=false()))
 
 
-def counted(rows: Subquery) -> list[Any]:
+def counted(rows: Subquery, where: MetricsFilter) -> list[Any]:
     """Aggregates over ``rows``: complaints and resolved sessions."""
     return [
-        func.sum(case((complaint(rows), 1), else_=0)).label("complaints"),
+        func.sum(case((complaint(rows, where), 1), else_=0)).label("complaints"),
         func.sum(case((resolved(rows), 1), else_=0)).label("resolved"),
     ]

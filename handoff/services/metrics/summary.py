@@ -189,7 +189,7 @@ async def summary(session: AsyncSession, where: MetricsFilter) -> dict[str, Any]
     )
     rows = sessions(where)
     complaints, resolved = (
-        int(v or 0) for v in (await session.execute(select(*kpis.counted(rows)))).one()
+        int(v or 0) for v in (await session.execute(select(*kpis.counted(rows, where)))).one()
     )
     cases = await session.scalar(
         select(func.count(AfterSalesCase.case_id)).where(*cases_filter(where))
