@@ -8,11 +8,15 @@ test-artifacts/.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Page
+from sqlalchemy import create_engine, insert
 
 from handoff.api.app import create_app
+from handoff.db import sync_database_url
+from handoff.models import RaisedAlert
 from handoff.services.metrics import TABLES
 from handoff.services.metrics.targets import TARGETS
 from handoff.settings import Settings
@@ -71,6 +75,27 @@ def test_no_slug_in_either_language_and_targets_judge_the_cards(
         )
         assert login.ok, login.text()
         page = context.new_page()
+        # A standing target alert, as the sweep keeps it (test_metrics_target_alerts.py).
+        engine = create_engine(sync_database_url(settings.database))
+        with engine.begin() as connection:
+            connection.execute(
+                insert(RaisedAlert).values(
+                    kind="target_missed",
+                    subject="complaint_rate",
+                    details={
+                        "kind": "target_missed",
+                        "target": "complaint_rate",
+                        "name": "Complaint rate",
+                        "value": 1.0,
+                        "goal": 0.015,
+                        "unit": "rate",
+                        "direction": "max",
+                        "hours": 1.0,
+                    },
+                    raised_at=datetime.now(UTC),
+                )
+            )
+        engine.dispose()
         slugs = _slugs(page)
         assert {"complaint_rate", "handoff-reasons", "track_shipment", "explicit_request"} <= slugs
         for lang in ("zh", "en"):
@@ -104,6 +129,14 @@ def test_no_slug_in_either_language_and_targets_judge_the_cards(
                     "本期机器人没有创建售后工单。"
                     if lang == "zh"
                     else "The bot opened no after-sales case in this period."
+                )
+                alert = page.locator("#alerts li[data-kind=target_missed]")
+                alert.wait_for(timeout=10000)
+                assert alert.text_content() == (
+                    "投诉率近 1 小时未达标：100.0%（目标 ≤ 1.5%）"
+                    if lang == "zh"
+                    else "Complaint rate missed its target over the last 1 h:"
+                    " 100.0% (target ≤ 1.5%)"
                 )
                 page.screenshot(
                     path=str(ARTIFACTS / f"dashboard-{lang}-{width}.png"), full_page=True
