@@ -3,6 +3,7 @@
 ``python -m handoff backup FILE`` writes a backup of the service's database;
 ``python -m handoff restore FILE [--force]`` restores one into it (see
 :mod:`handoff.backup`). Both use ``HANDOFF_DATABASE_URL`` (or its defaults).
+``python -m handoff report --week 2026-W49``: the weekly report on demand.
 """
 
 from __future__ import annotations
@@ -82,4 +83,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["report"]:
+        from handoff.report_command import main as report_main
+
+        sys.exit(report_main(sys.argv[2:]))
     sys.exit(main())

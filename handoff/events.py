@@ -29,6 +29,8 @@ HANDED_BACK = "conversation.handed_back"
 MESSAGE_CREATED = "message.created"
 # {"type": "alert.raised", "alert": {"kind": "long_wait" | "fallback_jump", ...}}
 ALERT_RAISED = "alert.raised"
+# {"type": "alert.cleared", "alert": {"kind": "target_missed", "target", ...}}: back within target
+ALERT_CLEARED = "alert.cleared"
 
 
 class EventBus:

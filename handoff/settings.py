@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     handoff_business_hours: str = "09:00-21:00"
     handoff_timezone: str = "Asia/Shanghai"
     handoff_wait_alert_s: int = Field(default=300, gt=0)
+    handoff_target_alert_h: float = Field(default=1.0, gt=0, le=168)
+    handoff_report_weekday: int = Field(default=0, ge=0, le=6)
+    handoff_report_hour: int = Field(default=9, ge=0, le=23)
     handoff_csat_window_s: int = Field(default=600, gt=0)
     handoff_session_ttl_s: int = Field(default=12 * 3600, gt=0)
     handoff_login_attempts: int = Field(default=5, gt=0)

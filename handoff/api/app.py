@@ -34,6 +34,7 @@ from handoff.api.routes import (
     messages,
     metrics,
     pages,
+    reports,
     retrain,
     trainers_page,
     ws,
@@ -237,6 +238,7 @@ def create_app(settings: Settings) -> FastAPI:
         annotation_api.router,
         annotation_api.internal_router,
         metrics.router,
+        reports.router,
         retrain.router,
         ws.router,
     ):

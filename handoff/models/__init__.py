@@ -22,7 +22,9 @@ from handoff.models.login_counters import LoginCounter
 from handoff.models.message_counts import BUCKET_S, MessageCount, bucket_of
 from handoff.models.messages import Message, MessageRole
 from handoff.models.ratings import CsatRating
+from handoff.models.reports import WeeklyReport
 from handoff.models.slack_threads import SlackThread
+from handoff.models.targets import MetricTarget
 
 __all__ = [
     "BUCKET_S",
@@ -44,9 +46,11 @@ __all__ = [
     "Message",
     "MessageCount",
     "MessageRole",
+    "MetricTarget",
     "RaisedAlert",
     "Role",
     "SlackThread",
+    "WeeklyReport",
     "bucket_of",
     "string_enum",
     "utcnow",

@@ -44,8 +44,24 @@ def escape(text: str | None) -> str:
     return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def alert_text(alert: dict[str, Any]) -> str:
+def _figure(value: Any, unit: Any) -> str:
+    number = float(value or 0.0)
+    return f"{number:.1%}" if unit == "rate" else f"{number:.1f} s"
+
+
+def alert_text(alert: dict[str, Any], *, cleared: bool = False) -> str:
     """An alert as a Slack message (mrkdwn; conversation ids escaped)."""
+    if alert.get("kind") == "target_missed":
+        name = escape(str(alert.get("name") or alert.get("target")))
+        value = _figure(alert.get("value"), alert.get("unit"))
+        goal = _figure(alert.get("goal"), alert.get("unit"))
+        sign = "≤" if alert.get("direction") == "max" else "≥"
+        if cleared:
+            return f":white_check_mark: Back within target: {name} {value} (target {sign} {goal})."
+        return (
+            f":chart_with_downwards_trend: Target missed over the last {alert.get('hours')} h:"
+            f" {name} {value} (target {sign} {goal})."
+        )
     if alert.get("kind") == "long_wait":
         minutes = int(alert.get("wait_s") or 0) // 60
         return (
@@ -144,9 +160,10 @@ class SlackBridge:
 
     async def _mirror(self, event: dict[str, Any]) -> None:
         try:
-            if event["type"] == events.ALERT_RAISED:
+            if event["type"] in (events.ALERT_RAISED, events.ALERT_CLEARED):
+                cleared = event["type"] == events.ALERT_CLEARED
                 await self._client.chat_postMessage(
-                    channel=self._channel, text=alert_text(event["alert"])
+                    channel=self._channel, text=alert_text(event["alert"], cleared=cleared)
                 )
                 return
             conversation = event["conversation"]

@@ -178,6 +178,14 @@ def test_csv_exports_are_masked(app_client: TestClient, admin_headers: dict[str,
     assert table.status_code == 200
     rows = list(csv.DictReader(io.StringIO(table.text.lstrip("\ufeff"))))
     assert [row["text"] for row in rows] == [f"blorp {MASKED}"]
+    outside = user_event("telegram:9", f"zork {PHONE}", time.time() + 1, intent="out_of_scope")
+    response = app_client.post(
+        "/api/internal/events", headers=service_headers(), json={"events": [outside]}
+    )
+    assert response.status_code == 202
+    table = app_client.get("/api/metrics/out-of-scope", headers=admin_headers)
+    assert table.status_code == 200, table.text
+    assert PHONE not in table.text and f"zork {MASKED}" in table.text
 
 
 def test_no_customer_text_in_the_logs_at_info(

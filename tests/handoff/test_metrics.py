@@ -368,7 +368,8 @@ def test_every_table_exports_as_csv(
             {key: "" if value is None else str(value) for key, value in row.items()} for row in rows
         ]
         assert exported == expected, name
-        assert rows, f"{name} has no rows to export in the seeded range"
+        if name != "out-of-scope":  # no out-of-scope message here: see test_metrics_kpis.py
+            assert rows, f"{name} has no rows to export in the seeded range"
 
 
 def test_live_strip_counts_agents_online(

@@ -1,6 +1,8 @@
 """Service-quality metrics for the dashboard (role admin).
 
-``GET /api/metrics/summary?from=&to=&channel=&team=`` → headline numbers;
+``GET /api/metrics/summary?from=&to=&channel=&team=`` → headline numbers, judged against
+the targets with the previous period of the same length;
+``GET /api/metrics/targets`` (signed in) / ``PUT`` (admins) → the KPI targets;
 ``GET /api/metrics/live`` → the live strip and alerts;
 ``GET /api/metrics/alerts`` → the alerts alone, for every signed-in agent (the inbox);
 ``GET /api/metrics/{table}`` → ``{"rows": [...]}``, or CSV with ``?format=csv``.
@@ -10,14 +12,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import Response
 
 from handoff.api.csv_response import csv_response
 from handoff.api.deps import Admin, ClientAddress, CurrentAgent, ServicesDep, SessionDep
 from handoff.models import utcnow
 from handoff.services import audit, metrics
-from handoff.services.metrics import alerting
+from handoff.services.metrics import alerting, targets
+from handoff.services.metrics.scorecard import scorecard
 
 router = APIRouter(prefix="/api/metrics", tags=["metrics"])
 
@@ -43,8 +46,23 @@ FilterDep = Annotated[metrics.MetricsFilter, Depends(_filter)]
 
 @router.get("/summary")
 async def summary(_admin: Admin, session: SessionDep, where: FilterDep) -> dict[str, Any]:
-    """The headline numbers of the range."""
-    return await metrics.summary(session, where)
+    """The headline numbers of the range, with ``targets`` (one card per target)."""
+    return await scorecard(session, where)
+
+
+@router.get("/targets")
+async def get_targets(_agent: CurrentAgent, session: SessionDep) -> dict[str, Any]:
+    """``{"targets": {key: value}, "definitions": {key: {metric, direction, unit, default}}}``."""
+    return {"targets": await targets.current(session), "definitions": targets.describe()}
+
+
+@router.put("/targets")
+async def put_targets(
+    admin: Admin, session: SessionDep, body: Annotated[Any, Body()] = None
+) -> dict[str, Any]:
+    """Changes some targets (``{key: value}``); rates 0–1, seconds over 0. 400 changes nothing."""
+    found = await targets.update(session, body, by=admin.username)
+    return {"targets": found, "definitions": targets.describe()}
 
 
 async def _alerts(session: SessionDep, services: ServicesDep) -> list[dict[str, Any]]:

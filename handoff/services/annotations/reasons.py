@@ -9,6 +9,7 @@ from typing import Any
 from handoff.models import Message
 
 FALLBACK_INTENT = "nlu_fallback"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
 AMBIGUITY_MARGIN = 0.1
 
 
@@ -21,6 +22,8 @@ class Reason(enum.StrEnum):
     AGENT_FLAG = "agent_flag"
     LOW_CSAT = "low_csat"
     THUMBS_DOWN = "thumbs_down"
+    # Understood, but outside what the shop handles: what to teach next (ranked last).
+    OUT_OF_SCOPE = "out_of_scope"
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ def read_ranking(ranking: list[dict[str, Any]]) -> tuple[Prediction, list[Reason
         reasons.append(Reason.NLU_FALLBACK)
     if ambiguous:
         reasons.append(Reason.AMBIGUOUS)
+    if not fell_back and prediction.intent == OUT_OF_SCOPE_INTENT:
+        reasons.append(Reason.OUT_OF_SCOPE)
     return prediction, reasons
 
 

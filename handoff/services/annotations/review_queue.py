@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import NotFound
 from handoff.models import AnnotationItem, AnnotationStatus, Message, MessageRole
+from handoff.services.annotations.reasons import Reason
 from handoff.services.privacy.mask import mask_text, mask_value
 from handoff.services.views import iso, message_json
 
@@ -101,7 +102,14 @@ async def list_groups(
         counts.update(set(group.reasons))
     if reason:
         groups = [group for group in groups if reason in group.reasons]
-    groups.sort(key=lambda g: (-len(g.items), -max(i.seen_at.timestamp() for i in g.items)))
+    # Out-of-scope requests alone rank below every fallback, ambiguity, flag or rating.
+    groups.sort(
+        key=lambda g: (
+            set(g.reasons) == {Reason.OUT_OF_SCOPE.value},
+            -len(g.items),
+            -max(i.seen_at.timestamp() for i in g.items),
+        )
+    )
     return {
         "items": [group_json(group) for group in groups[:limit]],
         "counts": {"all": len(_group_items(items)), **dict(counts)},

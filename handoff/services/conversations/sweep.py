@@ -10,10 +10,11 @@ from sqlalchemy import select
 from handoff import events
 from handoff.errors import DeliveryError
 from handoff.models import Conversation, ConversationStatus, utcnow
+from handoff.services import report_delivery
 from handoff.services.conversations.assign import AutoAssign
 from handoff.services.conversations.store import ConversationStore
 from handoff.services.conversations.survey import CsatSurvey
-from handoff.services.metrics import alerting
+from handoff.services.metrics import alerting, target_alerts
 from handoff.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class Sweep:
         for conversation in waiting:
             await self._store.emit(events.UPDATED, conversation.id)
         await self._raise_alerts()
+        await report_delivery.on_schedule(self._store.sessions, self._settings, utcnow())
         for cid in expired:
             try:
                 await self._survey.finish(cid)
@@ -77,5 +79,12 @@ class Sweep:
                 wait_alert_s=self._settings.handoff_wait_alert_s,
                 timezone=self._settings.handoff_timezone,
             )
-        for alert in fresh:
+            raised, cleared = await target_alerts.sweep(
+                session,
+                timezone=self._settings.handoff_timezone,
+                hours=self._settings.handoff_target_alert_h,
+            )
+        for alert in [*fresh, *raised]:
             await self._store.emit_raw({"type": events.ALERT_RAISED, "alert": alert})
+        for alert in cleared:
+            await self._store.emit_raw({"type": events.ALERT_CLEARED, "alert": alert})

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import Conversation, RaisedAlert, utcnow
+from handoff.services.metrics import target_alerts
 from handoff.services.metrics.filters import MetricsFilter, parse_filter
 from handoff.services.metrics.live import alerts
 from handoff.services.metrics.sql import dialect
@@ -58,6 +59,8 @@ async def raise_new(
     upsert = sqlite_insert if dialect(session) == "sqlite" else postgresql_insert
     fresh: list[dict[str, Any]] = []
     for alert in found:
+        if alert["kind"] == target_alerts.KIND:
+            continue  # raised and cleared by target_alerts.sweep
         key = subject(alert, day, waiting_since.get(alert.get("conversation_id", "")))
         statement = (
             upsert(RaisedAlert)

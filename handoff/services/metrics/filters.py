@@ -34,15 +34,26 @@ class MetricsFilter:
     zone: ZoneInfo
     channel: str | None = None
     team: str | None = None
+    moments: tuple[datetime, datetime] | None = None
+
+    @classmethod
+    def between(cls, start: datetime, end: datetime, zone: ZoneInfo) -> MetricsFilter:
+        """A window of time rather than whole days (the target alerts' trailing hours)."""
+        first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+        return cls(first, last, zone, moments=(start.astimezone(UTC), end.astimezone(UTC)))
 
     @property
     def start(self) -> datetime:
-        """Local midnight of the first day, in UTC."""
+        """Local midnight of the first day (or the window's start), in UTC."""
+        if self.moments:
+            return self.moments[0]
         return datetime.combine(self.first_day, time(), self.zone).astimezone(UTC)
 
     @property
     def end(self) -> datetime:
-        """Local midnight after the last day, in UTC (excluded)."""
+        """Local midnight after the last day (or the window's end), in UTC (excluded)."""
+        if self.moments:
+            return self.moments[1]
         return datetime.combine(self.last_day + timedelta(days=1), time(), self.zone).astimezone(
             UTC
         )
@@ -53,10 +64,29 @@ class MetricsFilter:
         offset = datetime.combine(self.first_day, time(12), self.zone).utcoffset()
         return int(offset.total_seconds() // 60) if offset else 0
 
+    def previous(self) -> MetricsFilter:
+        """The period of the same length just before this one (same channel and team)."""
+        length = self.last_day - self.first_day + timedelta(days=1)
+        return MetricsFilter(
+            self.first_day - length,
+            self.first_day - timedelta(days=1),
+            self.zone,
+            self.channel,
+            self.team,
+        )
+
     def days(self) -> list[date]:
         """Every local day of the range."""
         count = (self.last_day - self.first_day).days + 1
         return [self.first_day + timedelta(days=n) for n in range(count)]
+
+
+def local_time(moment: object, where: MetricsFilter) -> str:
+    """A stored UTC timestamp as local ``YYYY-MM-DD HH:MM:SS`` (the shop's time zone)."""
+    if isinstance(moment, datetime):
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return aware.astimezone(where.zone).strftime("%Y-%m-%d %H:%M:%S")
+    return str(moment or "")[:19]
 
 
 FIRST_DAY = date(2000, 1, 1)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import Agent, Conversation, ConversationStatus, utcnow
+from handoff.services.metrics import target_alerts
 from handoff.services.metrics.filters import MetricsFilter
 from handoff.services.metrics.summary import message_counts
 from handoff.services.views import aware
@@ -43,7 +44,8 @@ async def alerts(
     ``{"kind": "long_wait", "conversation_id", "wait_s"}`` for each conversation
     waiting longer than ``wait_alert_s``; ``{"kind": "fallback_jump", "rate",
     "baseline"}`` when today's fallback rate (``today`` filter) jumped against the
-    previous days'.
+    previous days'; ``{"kind": "target_missed", "target", "value", "goal", ...}`` for
+    each KPI target missed over the trailing hours (raised by the sweep, not yet cleared).
     """
     now = now or utcnow()
     found: list[dict[str, Any]] = []
@@ -76,4 +78,5 @@ async def alerts(
             found.append(
                 {"kind": "fallback_jump", "rate": round(rate, 4), "baseline": round(usual, 4)}
             )
+    found.extend(await target_alerts.current(session))
     return found

@@ -11,6 +11,7 @@ from handoff.services.metrics.filters import MetricsFilter
 
 FCR_WINDOW_S = 86400.0
 FALLBACK_INTENT = "nlu_fallback"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
 
 
 def _episodes_by_session(where: MetricsFilter) -> Subquery:
@@ -102,7 +103,8 @@ def session_starts(where: MetricsFilter) -> list[ColumnElement[bool]]:
 def sessions(where: MetricsFilter, *, with_channel: bool = False) -> Subquery:
     """One row per conversation started in the range (channel and team applied).
 
-    Columns: ``conversation_id``, ``started_at``, ``start_ts``, ``next_start`` and
+    Columns: ``session_id`` (its first message), ``conversation_id``, ``started_at``,
+    ``start_ts``, ``next_start`` and
     ``next_start_ts`` (the same id's next session, if any), ``episodes`` and
     ``resolved_episodes`` (hand-offs started in the session), and ``channel`` when
     asked for.
@@ -113,6 +115,7 @@ def sessions(where: MetricsFilter, *, with_channel: bool = False) -> Subquery:
     """
     per_session = _episodes_by_session(where)
     columns: list[Any] = [
+        Message.id.label("session_id"),
         Message.conversation_id,
         Message.created_at.label("started_at"),
         Message.rasa_ts.label("start_ts"),

@@ -15,18 +15,22 @@ from handoff.models import (
     MessageCount,
     MessageRole,
 )
-from handoff.services.metrics import counts
+from handoff.services.metrics import counts, kpis
 from handoff.services.metrics.filters import MetricsFilter
 from handoff.services.metrics.sessions import (
     FALLBACK_INTENT,
     FCR_WINDOW_S,
+    OUT_OF_SCOPE_INTENT,
     cases_filter,
     episodes_filter,
     handed_off_sessions,
     messages_filter,
     session_starts,
+    sessions,
 )
 from handoff.services.metrics.sql import analytic, median_select, seconds_between
+
+SATISFIED = 4  # 4–5 stars
 
 
 def _rate(part: float | int | None, whole: float | int | None) -> float | None:
@@ -95,6 +99,7 @@ async def message_counts(session: AsyncSession, where: MetricsFilter) -> dict[st
             func.sum(case((customer, n), else_=0)),
             func.sum(case((customer & (MessageCount.intent != ""), n), else_=0)),
             func.sum(case((customer & (MessageCount.intent == FALLBACK_INTENT), n), else_=0)),
+            func.sum(case((customer & (MessageCount.intent == OUT_OF_SCOPE_INTENT), n), else_=0)),
         ).where(*counts.conditions(where))
     else:
         is_customer = Message.role == MessageRole.CUSTOMER
@@ -103,14 +108,16 @@ async def message_counts(session: AsyncSession, where: MetricsFilter) -> dict[st
             func.sum(case((is_customer, 1), else_=0)),
             func.sum(case((is_customer & Message.intent.is_not(None), 1), else_=0)),
             func.sum(case((is_customer & (Message.intent == FALLBACK_INTENT), 1), else_=0)),
+            func.sum(case((is_customer & (Message.intent == OUT_OF_SCOPE_INTENT), 1), else_=0)),
         ).where(Message.role != MessageRole.ACTIVITY, *messages_filter(where))
     found = (await session.execute(statement)).one()
-    total, customers, classified, fallbacks = (int(value or 0) for value in found)
+    total, customers, classified, fallbacks, out_of_scope = (int(value or 0) for value in found)
     return {
         "messages": total,
         "customer_messages": customers,
         "classified": classified,
         "fallbacks": fallbacks,
+        "out_of_scope": out_of_scope,
     }
 
 
@@ -177,6 +184,13 @@ async def summary(session: AsyncSession, where: MetricsFilter) -> dict[str, Any]
     csat = (
         await session.execute(select(func.avg(ratings.c.rating), func.count(ratings.c.id)))
     ).one()
+    satisfied = await session.scalar(
+        select(func.count()).select_from(ratings).where(ratings.c.rating >= SATISFIED)
+    )
+    rows = sessions(where)
+    complaints, resolved = (
+        int(v or 0) for v in (await session.execute(select(*kpis.counted(rows, where)))).one()
+    )
     cases = await session.scalar(
         select(func.count(AfterSalesCase.case_id)).where(*cases_filter(where))
     )
@@ -195,10 +209,17 @@ async def summary(session: AsyncSession, where: MetricsFilter) -> dict[str, Any]
         "containment_rate": _rate(total - counts["handed_off"], total),
         "handoff_rate": _rate(counts["handed_off"], total),
         "first_contact_resolution_rate": _rate(counts["first_contact"], total),
+        "resolution_rate": _rate(resolved, total),
+        "resolved_conversations": resolved,
+        "complaint_rate": _rate(complaints, total),
+        "complaints": complaints,
         "fallback_rate": _rate(messages["fallbacks"], messages["classified"]),
+        "out_of_scope_rate": _rate(messages["out_of_scope"], messages["classified"]),
         "csat_average": _round(csat[0], 2),
         "csat_count": csat[1],
+        "csat_satisfied_rate": _rate(satisfied, csat[1]),
         "bot_first_response_ms_p50": _round(bot_ms),
+        "bot_first_response_s_p50": _round(bot_ms / 1000.0, 3) if bot_ms is not None else None,
         "human_first_response_s_p50": _round(human_s),
         "average_handling_s": _round(handling),
         "after_sales_cases": cases or 0,

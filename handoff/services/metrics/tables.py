@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import NotFound
@@ -14,16 +13,15 @@ from handoff.models import (
     AfterSalesCase,
     Agent,
     Conversation,
-    Flag,
     HandoffRecord,
     Message,
     MessageCount,
     MessageRole,
 )
 from handoff.services.metrics import counts
-from handoff.services.metrics.filters import MetricsFilter
+from handoff.services.metrics.complaints import complaint_conversations, complaints_by_day
+from handoff.services.metrics.filters import MetricsFilter, local_time
 from handoff.services.metrics.sessions import (
-    FALLBACK_INTENT,
     cases_filter,
     episodes_filter,
     messages_filter,
@@ -31,12 +29,11 @@ from handoff.services.metrics.sessions import (
 )
 from handoff.services.metrics.sql import analytic, dialect, local_day, local_hour, median_select
 from handoff.services.metrics.summary import csat_rows, human_response_times
+from handoff.services.metrics.wordings import misunderstood, out_of_scope
 from handoff.services.privacy.mask import mask_text
-from handoff.services.views import aware
 
 Rows = list[dict[str, Any]]
 TOP_INTENTS = 8
-TOP_MISUNDERSTOOD = 20
 
 
 async def channels_hours(session: AsyncSession, where: MetricsFilter) -> Rows:
@@ -113,13 +110,6 @@ async def after_sales_cases(session: AsyncSession, where: MetricsFilter) -> Rows
     ]
 
 
-def _local_time(moment: object, where: MetricsFilter) -> str:
-    """A stored UTC timestamp as local ``YYYY-MM-DD HH:MM:SS`` (the shop's time zone)."""
-    if isinstance(moment, datetime):
-        return aware(moment).astimezone(where.zone).strftime("%Y-%m-%d %H:%M:%S")
-    return str(moment or "")[:19]
-
-
 def _customer(where: MetricsFilter) -> list[ColumnElement[bool]]:
     return [Message.role == MessageRole.CUSTOMER, *messages_filter(where)]
 
@@ -193,38 +183,6 @@ async def intent_trend(session: AsyncSession, where: MetricsFilter) -> Rows:
     ]
 
 
-async def misunderstood(session: AsyncSession, where: MetricsFilter) -> Rows:
-    """Customer messages the bot fell back on or agents flagged, grouped by wording."""
-    flagged = select(Flag.customer_message_id).where(Flag.customer_message_id.is_not(None))
-    wording = func.lower(func.trim(Message.text))
-    count = func.count(Message.id)
-    found = await session.execute(
-        select(
-            wording.label("text"),
-            count,
-            func.sum(case((Message.id.in_(flagged), 1), else_=0)),
-            func.max(Message.created_at),
-        )
-        .where(
-            *_customer(where),
-            Message.text.is_not(None),
-            or_(Message.intent == FALLBACK_INTENT, Message.id.in_(flagged)),
-        )
-        .group_by(wording)
-        .order_by(count.desc(), wording)
-        .limit(TOP_MISUNDERSTOOD)
-    )
-    return [
-        {
-            "text": mask_text(text),
-            "messages": n,
-            "flagged": int(f or 0),
-            "last_seen": _local_time(last, where),
-        }
-        for text, n, f, last in found
-    ]
-
-
 async def csat_distribution(session: AsyncSession, where: MetricsFilter) -> Rows:
     """How many ratings of each score 1–5."""
     ratings = csat_rows(where)
@@ -253,11 +211,11 @@ async def csat_comments(session: AsyncSession, where: MetricsFilter) -> Rows:
     )
     return [
         {
-            "created_at": _local_time(at, where),
+            "created_at": local_time(at, where),
             "conversation_id": cid,
             "agent": agent,
             "rating": rating,
-            "comment": comment,
+            "comment": mask_text(comment),
         }
         for at, cid, agent, rating, comment in found
     ]
@@ -323,10 +281,13 @@ TABLES: dict[str, Table] = {
     "intents": intents,
     "intent-trend": intent_trend,
     "misunderstood": misunderstood,
+    "out-of-scope": out_of_scope,
     "csat": csat_distribution,
     "csat-comments": csat_comments,
     "agents": agents,
     "after-sales-cases": after_sales_cases,
+    "complaints": complaints_by_day,
+    "complaint-conversations": complaint_conversations,
 }
 
 

@@ -250,7 +250,7 @@ async function transfer() {
 
 // A new alert, or a change that can end a long wait.
 const ALERT_EVENTS = new Set([
-  "alert.raised", "conversation.assigned", "conversation.resolved", "conversation.handed_back",
+  "alert.raised", "alert.cleared", "conversation.assigned", "conversation.resolved", "conversation.handed_back",
 ]);
 
 function onEvent(event) {

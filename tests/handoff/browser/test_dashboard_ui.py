@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from handoff.api.app import create_app
+from handoff.services.metrics import TABLES
 from handoff.settings import Settings
 from tests.handoff.helpers import ADMIN, service_headers, serving, user_event
 from tests.handoff.test_metrics import Clock, _local, clock, seeded  # noqa: F401  (fixtures)
@@ -32,6 +33,7 @@ def test_dashboard_draws_the_charts(settings: Settings, seeded: Clock) -> None: 
             "chart-csat",
             "chart-trend",
             "chart-cases",
+            "chart-complaints",
         ):
             drawn = page.evaluate(
                 """(id) => {
@@ -45,7 +47,7 @@ def test_dashboard_draws_the_charts(settings: Settings, seeded: Clock) -> None: 
             )
             assert drawn > 500, f"{canvas} is empty"
         links = page.locator("#tables a[href*='format=csv']")
-        assert links.count() == 9  # one per table, with the page's filters
+        assert links.count() == len(TABLES)  # one per table, with the page's filters
         assert "from=2026-03-01" in (links.first.get_attribute("href") or "")
         page.wait_for_selector("#live span")
         assert "wechat:o3" in (page.locator("#alerts").text_content() or "")

@@ -20,6 +20,7 @@ const REASONS = [
   "agent_flag",
   "low_csat",
   "thumbs_down",
+  "out_of_scope",
 ];
 const enc = encodeURIComponent;
 const $ = (id) => document.getElementById(id);

@@ -6,6 +6,7 @@
 
 import { h, replaceChildren } from "../dom.js";
 import { t } from "../i18n.js";
+import { targetAlertText } from "../labels.js";
 
 const RELOAD_MS = 30000;
 const SHOWN = 5; // the strip stays one line or two; the dashboard lists them all
@@ -29,6 +30,9 @@ function item(alert, onOpen) {
         t("alertLongWait", { id: alert.conversation_id, minutes: minutes(alert.wait_s) }),
       ),
     );
+  }
+  if (alert.kind === "target_missed") {
+    return h("li", { class: "alert target-missed", dataset: { kind: alert.kind } }, targetAlertText(alert));
   }
   return h(
     "li",

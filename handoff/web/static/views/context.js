@@ -3,6 +3,7 @@
 import { h, replaceChildren } from "../dom.js";
 import { clock, fullTime, percent } from "../format.js";
 import { label, t } from "../i18n.js";
+import { intentName } from "../labels.js";
 import { reasonBadge } from "./queue.js";
 
 function section(title, ...content) {
@@ -43,7 +44,7 @@ function intents(list) {
       return h(
         "li",
         { title: item.text || "" },
-        h("span", { class: "intent-name" }, item.intent || "?"),
+        h("span", { class: "intent-name" }, item.intent ? intentName(item.intent) : "?"),
         h("span", { class: "bar", role: "img", "aria-label": percent(confidence) }, fill),
         h("span", { class: "bar-value" }, percent(confidence)),
         item.text ? h("span", { class: "intent-text" }, item.text) : null,
