@@ -25,6 +25,8 @@ DEFAULT_ACTIONS_PORT = 5055
 DEFAULT_SHOP_TIMEOUT_S = 3.0
 DEFAULT_HANDOFF_URL = "http://127.0.0.1:8000"
 DEFAULT_HANDOFF_TIMEOUT_S = 3.0
+DEFAULT_EVENT_QUEUE = "shop-assistant-events"
+DEFAULT_ACTION_TIMEOUT_S = 10.0
 # Shared by the Rasa side and the handoff service when HANDOFF_SERVICE_TOKEN
 # is unset in development, so both agree on one machine with nothing set.
 SERVICE_TOKEN_FILE = Path("secrets") / "handoff_service_token"
@@ -55,6 +57,10 @@ class Settings:
     handoff_service_token: str | None = None
     handoff_timeout_s: float = DEFAULT_HANDOFF_TIMEOUT_S
     production: bool = False
+    event_broker_url: str | None = None
+    event_queue: str = DEFAULT_EVENT_QUEUE
+    event_exchange: str = DEFAULT_EVENT_QUEUE
+    action_timeout_s: float = DEFAULT_ACTION_TIMEOUT_S
 
 
 def _float(name: str, default: float) -> float:
@@ -128,6 +134,10 @@ def load(*, read_dotenv: bool = True) -> Settings:
         handoff_service_token=_service_token(production),
         handoff_timeout_s=_float("HANDOFF_TIMEOUT", DEFAULT_HANDOFF_TIMEOUT_S),
         production=production,
+        event_broker_url=_optional("RABBITMQ_URL") or _optional("EVENT_BROKER_URL"),
+        event_queue=_optional("EVENT_QUEUE") or DEFAULT_EVENT_QUEUE,
+        event_exchange=_optional("EVENT_EXCHANGE") or DEFAULT_EVENT_QUEUE,
+        action_timeout_s=_float("ACTION_TIMEOUT", DEFAULT_ACTION_TIMEOUT_S),
     )
 
 

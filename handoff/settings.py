@@ -89,11 +89,17 @@ class Settings(BaseSettings):
     handoff_domain_path: Path = PROJECT_ROOT / "domain.yml"
     handoff_sweep_interval_s: float = Field(default=15.0, gt=0)
     handoff_max_body_bytes: int = Field(default=1_000_000, gt=0)
+    rabbitmq_url: str | None = None
+    event_broker_url: str | None = None
+    event_queue: str = "shop-assistant-events"
+    event_exchange: str = "shop-assistant-events"
 
     @field_validator(
         "handoff_database_url",
         "database_url",
         "redis_url",
+        "rabbitmq_url",
+        "event_broker_url",
         "shop_api_url",
         "slack_channel",
         "slack_api_url",
@@ -133,6 +139,11 @@ class Settings(BaseSettings):
     def production(self) -> bool:
         """True when placeholder or generated secrets are not acceptable."""
         return self.handoff_env == "production"
+
+    @property
+    def event_stream_url(self) -> str | None:
+        """The RabbitMQ event stream to consume (``RABBITMQ_URL``, else ``EVENT_BROKER_URL``)."""
+        return self.rabbitmq_url or self.event_broker_url
 
     @property
     def database(self) -> str:

@@ -38,6 +38,7 @@ from handoff.api.routes import (
 )
 from handoff.api.state import Services
 from handoff.errors import Conflict, DeliveryError, Forbidden, InvalidInput, NotFound
+from handoff.event_stream import EventStreamConsumer
 from handoff.events import EventBus, LiveHub
 from handoff.rasa_client import RasaClient
 from handoff.ratelimit import Counter, DatabaseCounter, LoginLimiter, LoginLimits, RedisCounter
@@ -157,9 +158,20 @@ def create_app(settings: Settings) -> FastAPI:
             else None,
         )
         sweeper = asyncio.create_task(_sweep_forever(services), name="handoff-sweeper")
+        stream = None
+        if settings.event_stream_url:
+            stream = EventStreamConsumer(
+                settings.event_stream_url,
+                queue=settings.event_queue,
+                exchange=settings.event_exchange,
+                ingest=services.conversations.ingest,
+            )
+            stream.start()
         try:
             yield
         finally:
+            if stream is not None:
+                await stream.stop()
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
