@@ -26,6 +26,7 @@ from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
+from bot import settings as bot_settings
 from bot.runtime import degraded
 
 _HINT = (
@@ -64,7 +65,7 @@ def validate_action_result(action: RemoteAction, result: dict[str, Any]) -> bool
 def install() -> None:
     """Puts :func:`validate_action_result` in Rasa's place, and degraded answers in."""
     RemoteAction._validate_action_result = validate_action_result
-    degraded.install()
+    degraded.install(timeout_s=bot_settings.load().action_timeout_s)
 
 
 def main() -> None:
