@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     handoff_domain_path: Path = PROJECT_ROOT / "domain.yml"
     handoff_sweep_interval_s: float = Field(default=15.0, gt=0)
     handoff_max_body_bytes: int = Field(default=1_000_000, gt=0)
+    handoff_send_attempts: int = Field(default=3, ge=1, le=10)
+    handoff_send_backoff_s: float = Field(default=0.5, ge=0, le=30)
     rabbitmq_url: str | None = None
     event_broker_url: str | None = None
     event_queue: str = "shop-assistant-events"
