@@ -18,6 +18,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
 from bot import settings
+from bot.runtime import event_broker
 from bot.runtime.event_broker import HandoffEventBroker
 from bot.runtime.serve import rasa_environment
 from tests.support.handoff_api import TOKEN, Answer, HandoffApi, running_handoff_api
@@ -202,3 +203,35 @@ async def test_after_close_events_are_kept_for_the_next_start(api: HandoffApi) -
     restarted = broker(api.url, outbox)
     await restarted.close()
     assert [e["timestamp"] for e in api.events()] == [0]
+
+
+class CountingBroker(HandoffEventBroker):
+    """The real broker, counting the outbox writes Rasa's tracker store asks for."""
+
+    writes: list[int]
+
+    def publish_many(self, events: list[dict]) -> None:
+        self.writes = [*getattr(self, "writes", []), len(events)]
+        super().publish_many(events)
+
+
+async def test_a_tracker_save_is_one_outbox_write_in_order(api: HandoffApi) -> None:
+    event_broker.install()  # as rasa_main does
+    events_broker = CountingBroker(url=api.url, token=TOKEN, outbox_url=outbox_url())
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    store = InMemoryTrackerStore(domain, event_broker=events_broker)
+    tracker = DialogueStateTracker("telegram:77", domain.slots)
+    tracker.update(UserUttered("hi", {"name": "greet", "confidence": 0.9}))
+    tracker.update(ActionExecuted("utter_greet"))
+    tracker.update(BotUttered("Hello!"))
+    await store.save(tracker)
+    tracker.update(UserUttered("bye", {"name": "goodbye", "confidence": 0.9}))
+    await store.save(tracker)
+    await events_broker.close()
+    assert events_broker.writes == [3, 1]
+    assert [(e["event"], e.get("text")) for e in api.events()] == [
+        ("user", "hi"),
+        ("action", None),
+        ("bot", "Hello!"),
+        ("user", "bye"),
+    ]
