@@ -7,7 +7,10 @@ queue order, hands each to the same ingest as ``POST /api/internal/events``
 and acknowledges it only once it is stored (or refused and kept as a dead
 letter): a service that stops or is killed before the write gets the message
 again from RabbitMQ. A write that fails for a passing reason (the database
-away) is retried with backoff before the next message, so order holds. The
+unreachable: SQLAlchemy's ``OperationalError``/``InterfaceError``, a timeout,
+an ``OSError``) is retried with backoff before the next message, so order
+holds; any other failure is final for that event: it is kept as a dead
+letter with the reason and acknowledged, so it never blocks the queue. The
 queue has a single active consumer, so with several replicas one consumes at
 a time.
 
@@ -25,6 +28,7 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +39,9 @@ FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
 
 Ingest = Callable[[list[Any]], Awaitable[tuple[int, list[Any]]]]
+Keep = Callable[[Any, str], Awaitable[None]]
+# What a later try can fix: the database (or the network to it) away for now.
+PASSING = (OperationalError, InterfaceError, OSError, asyncio.TimeoutError)
 
 
 def decoded(body: bytes) -> Any:
@@ -53,13 +60,15 @@ class EventStreamConsumer:
         queue: The queue Rasa's broker publishes to.
         exchange: Its fanout exchange.
         ingest: Stores a batch of events; returns (used, refused).
+        keep: Keeps an event that cannot be stored, with the reason, as a dead letter.
     """
 
-    def __init__(self, url: str, *, queue: str, exchange: str, ingest: Ingest) -> None:
+    def __init__(self, url: str, *, queue: str, exchange: str, ingest: Ingest, keep: Keep) -> None:
         self._url = url
         self._queue = queue
         self._exchange = exchange
         self._ingest = ingest
+        self._keep = keep
         self._task: asyncio.Task[None] | None = None
         self.consumed = 0
 
@@ -107,9 +116,13 @@ class EventStreamConsumer:
             try:
                 await self._ingest([event])
                 break
-            except Exception:
+            except PASSING:
                 logger.exception("storing an event from the stream failed; retrying it")
                 await asyncio.sleep(backoff_s)
                 backoff_s = min(backoff_s * 2, MAX_BACKOFF_S)
+            except Exception as error:
+                logger.exception("an event from the stream cannot be stored; kept as dead letter")
+                await self._keep(event, f"not storable: {type(error).__name__}: {error!r}"[:500])
+                break
         await message.ack()
         self.consumed += 1

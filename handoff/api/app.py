@@ -165,6 +165,7 @@ def create_app(settings: Settings) -> FastAPI:
                 queue=settings.event_queue,
                 exchange=settings.event_exchange,
                 ingest=services.conversations.ingest,
+                keep=services.conversations.keep_event,
             )
             stream.start()
         try:

@@ -18,9 +18,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from handoff.api.app import create_app
-from handoff.event_stream import QUEUE_ARGUMENTS, decoded
+from handoff.event_stream import QUEUE_ARGUMENTS, EventStreamConsumer, decoded
 from handoff.settings import Settings
 from tests.handoff.helpers import bot_event, user_event
 
@@ -138,3 +139,42 @@ def test_a_redelivered_event_is_stored_once(
 def test_what_is_not_json_comes_back_as_text() -> None:
     assert decoded(b'{"a": 1}') == {"a": 1}
     assert decoded(b"\xff{") == "\ufffd{"
+
+
+def test_a_passing_failure_is_retried_in_place_and_a_final_one_kept(stream_name: str) -> None:
+    """The database away for a moment: same event again, order kept; a bug: dead letter."""
+    stored: list[str] = []
+    kept: list[tuple[Any, str]] = []
+    failures = {"away": 2}
+
+    async def ingest(batch: list[Any]) -> tuple[int, list[Any]]:
+        text = batch[0]["text"]
+        if text == "second" and failures["away"] > 0:
+            failures["away"] -= 1
+            raise OperationalError("SELECT 1", {}, ConnectionRefusedError("database away"))
+        if text == "broken":
+            raise KeyError("a field ingest did not foresee")
+        stored.append(text)
+        return 1, []
+
+    async def keep(event: Any, reason: str) -> None:
+        kept.append((event["text"], reason))
+
+    texts = ["first", "second", "broken", "third"]
+    publish(stream_name, [json.dumps(user_event("telegram:9", t, T)).encode() for t in texts])
+
+    async def consume() -> None:
+        consumer = EventStreamConsumer(
+            RABBITMQ, queue=stream_name, exchange=stream_name, ingest=ingest, keep=keep
+        )
+        consumer.start()
+        for _ in range(200):
+            if consumer.consumed == 4:
+                break
+            await asyncio.sleep(0.05)
+        await consumer.stop()
+
+    asyncio.run(consume())
+    assert stored == ["first", "second", "third"]
+    assert [text for text, _ in kept] == ["broken"] and "KeyError" in kept[0][1]
+    assert waiting(stream_name) == 0

@@ -82,6 +82,11 @@ class ConversationService:
         await self.dead_letters.record(refused)
         return used, refused
 
+    async def keep_event(self, event: object, reason: str) -> None:
+        """Keeps an event the service cannot store (for a reason ingest did not foresee)."""
+        sender = event.get("sender_id") if isinstance(event, dict) else None
+        await self.dead_letters.record([Refusal("event", sender, reason, event)])
+
     async def refuse_handoff(self, body: object, reason: str) -> None:
         """Keeps a hand-off the service cannot store as a dead letter."""
         cid = body.get("conversation_id") if isinstance(body, dict) else None
