@@ -29,6 +29,8 @@ DEFAULT_HANDOFF_TIMEOUT_S = 3.0
 # offered, and before the conversation is handed off (0 turns a step off).
 DEFAULT_ESCALATION_OFFER_AFTER = 2
 DEFAULT_ESCALATION_HANDOFF_AFTER = 3
+DEFAULT_EVENT_QUEUE = "shop-assistant-events"
+DEFAULT_ACTION_TIMEOUT_S = 10.0
 # Shared by the Rasa side and the handoff service when HANDOFF_SERVICE_TOKEN
 # is unset in development, so both agree on one machine with nothing set.
 SERVICE_TOKEN_FILE = Path("secrets") / "handoff_service_token"
@@ -61,6 +63,10 @@ class Settings:
     production: bool = False
     escalation_offer_after: int = DEFAULT_ESCALATION_OFFER_AFTER
     escalation_handoff_after: int = DEFAULT_ESCALATION_HANDOFF_AFTER
+    event_broker_url: str | None = None
+    event_queue: str = DEFAULT_EVENT_QUEUE
+    event_exchange: str = DEFAULT_EVENT_QUEUE
+    action_timeout_s: float = DEFAULT_ACTION_TIMEOUT_S
 
 
 def _float(name: str, default: float) -> float:
@@ -145,6 +151,10 @@ def load(*, read_dotenv: bool = True) -> Settings:
         escalation_handoff_after=_steps(
             "ESCALATION_HANDOFF_AFTER", DEFAULT_ESCALATION_HANDOFF_AFTER
         ),
+        event_broker_url=_optional("RABBITMQ_URL") or _optional("EVENT_BROKER_URL"),
+        event_queue=_optional("EVENT_QUEUE") or DEFAULT_EVENT_QUEUE,
+        event_exchange=_optional("EVENT_EXCHANGE") or DEFAULT_EVENT_QUEUE,
+        action_timeout_s=_float("ACTION_TIMEOUT", DEFAULT_ACTION_TIMEOUT_S),
     )
 
 

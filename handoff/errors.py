@@ -28,9 +28,13 @@ class DeliveryError(HandoffError):
 
     Attributes:
         message_id: the stored message that was not delivered, when there is one.
+        retryable: nothing was sent and trying again may succeed (the connector
+            unreachable, or the platform failing for now); ``False`` when the
+            refusal is final or the outcome is unknown (a send may have left).
     """
 
     message_id: int | None = None
+    retryable: bool = False
 
 
 class InvalidInput(HandoffError):

@@ -27,6 +27,7 @@ UPDATED = "conversation.updated"
 RESOLVED = "conversation.resolved"
 HANDED_BACK = "conversation.handed_back"
 MESSAGE_CREATED = "message.created"
+MESSAGE_UPDATED = "message.updated"  # a failed reply sent again: delivered, or failed anew
 # {"type": "alert.raised", "alert": {"kind": "long_wait" | "fallback_jump", ...}}
 ALERT_RAISED = "alert.raised"
 # {"type": "alert.cleared", "alert": {"kind": "target_missed", "target", ...}}: back within target

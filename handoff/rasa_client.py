@@ -101,12 +101,17 @@ class RasaClient:
         recipient_id: str,
         text: str,
         buttons: list[dict[str, Any]] | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
-        """Sends ``text`` to the customer through the channel's connector."""
+        """Sends ``text`` to the customer through the channel's connector.
+
+        ``idempotency_key`` (the same on every attempt at one message) travels as
+        the ``Idempotency-Key`` header, for a connector to recognise a repeat.
+        """
         body: dict[str, Any] = {"recipient_id": recipient_id, "text": text}
         if buttons:
             body["buttons"] = buttons
-        await self._outbound(channel, body)
+        await self._outbound(channel, body, idempotency_key)
 
     async def replay(self, channel: str, recipient_id: str, text: str) -> None:
         """Has the connector feed ``text`` to Rasa as a new customer message."""
@@ -125,23 +130,34 @@ class RasaClient:
                 f"HTTP {response.status_code} {response.text[:200]}"
             )
 
-    async def _outbound(self, channel: str, body: dict[str, Any]) -> None:
+    async def _outbound(
+        self, channel: str, body: dict[str, Any], idempotency_key: str | None = None
+    ) -> None:
         if channel not in OUTBOUND_CHANNELS:
             raise DeliveryError(f"the {channel} channel cannot send messages to the customer")
+        headers = dict(self._service_auth)
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         try:
             response = await self._http.post(
-                f"/webhooks/{channel}/outbound", json=body, headers=self._service_auth
+                f"/webhooks/{channel}/outbound", json=body, headers=headers
             )
         except httpx.HTTPError as error:
-            raise DeliveryError(f"the {channel} connector did not answer: {error!r}") from error
+            failure = DeliveryError(f"the {channel} connector did not answer: {error!r}")
+            # Not connected: nothing left. Any later failure may follow a send.
+            failure.retryable = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+            raise failure from error
         if response.status_code != 200:
             try:
                 detail = response.json().get("error") or response.text
-            except ValueError:
+            except (ValueError, AttributeError):
                 detail = response.text
-            raise DeliveryError(
+            failure = DeliveryError(
                 f"the {channel} connector refused: HTTP {response.status_code} {str(detail)[:200]}"
             )
+            # 502: the platform refused (sent: false); 503/504: Rasa not ready. 4xx: final.
+            failure.retryable = response.status_code in (502, 503, 504)
+            raise failure
 
     async def retrain(self, requested_by: str | None = None) -> tuple[int, dict[str, Any]]:
         """Starts a retrain on the Rasa side (``requested_by``), or reads the latest one.

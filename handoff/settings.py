@@ -8,10 +8,6 @@ secrets stop the service with a clear error.
 
 from __future__ import annotations
 
-import math
-import os
-import secrets
-from collections import Counter
 from datetime import time
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -21,30 +17,15 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handoff.errors import SettingsError
+from handoff.secret_checks import (
+    MIN_SECRET_KEY_LENGTH,
+    MIN_SERVICE_TOKEN_LENGTH,
+    dev_secret,
+    is_low_entropy,
+    is_placeholder,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-PLACEHOLDER_SECRETS = frozenset(
-    {
-        "changeme",
-        "change-me",
-        "change_me",
-        "changethis",
-        "secret",
-        "password",
-        "placeholder",
-        "xxx",
-        "todo",
-        "test",
-        "dev",
-        "default",
-    }
-)
-MIN_SECRET_KEY_LENGTH = 32
-MIN_SERVICE_TOKEN_LENGTH = 16
-# Production secrets must look generated: enough distinct symbols and bits.
-MIN_SECRET_SYMBOLS = 10
-MIN_SECRET_BITS = 64.0
 
 
 class Settings(BaseSettings):
@@ -99,11 +80,19 @@ class Settings(BaseSettings):
     handoff_retention_days: int | None = Field(default=None, gt=0)
     tracker_retention_days: int | None = Field(default=None, gt=0)
     handoff_retention_interval_s: float = Field(default=86400.0, gt=0)
+    handoff_send_attempts: int = Field(default=3, ge=1, le=10)
+    handoff_send_backoff_s: float = Field(default=0.5, ge=0, le=30)
+    rabbitmq_url: str | None = None
+    event_broker_url: str | None = None
+    event_queue: str = "shop-assistant-events"
+    event_exchange: str = "shop-assistant-events"
 
     @field_validator(
         "handoff_database_url",
         "database_url",
         "redis_url",
+        "rabbitmq_url",
+        "event_broker_url",
         "shop_api_url",
         "slack_channel",
         "slack_api_url",
@@ -149,6 +138,11 @@ class Settings(BaseSettings):
     def production(self) -> bool:
         """True when placeholder or generated secrets are not acceptable."""
         return self.handoff_env == "production"
+
+    @property
+    def event_stream_url(self) -> str | None:
+        """The RabbitMQ event stream to consume (``RABBITMQ_URL``, else ``EVENT_BROKER_URL``)."""
+        return self.rabbitmq_url or self.event_broker_url
 
     @property
     def database(self) -> str:
@@ -259,44 +253,6 @@ def async_database_url(url: str) -> str:
     return url
 
 
-def _is_placeholder(value: str, min_length: int) -> bool:
-    lowered = value.strip().lower()
-    return lowered in PLACEHOLDER_SECRETS or "changeme" in lowered or len(lowered) < min_length
-
-
-def estimated_bits(value: str) -> float:
-    """Shannon entropy of ``value``'s characters times its length: a rough upper bound.
-
-    Low for repeats (``'a' * 32`` → 0, ``'k3y-' * 10`` → 80 from only 4 symbols) and
-    high for generated tokens (``secrets.token_urlsafe(32)`` → about 200).
-    """
-    if not value:
-        return 0.0
-    counts = Counter(value)
-    return -sum(n * math.log2(n / len(value)) for n in counts.values())
-
-
-def _is_low_entropy(value: str) -> bool:
-    # A string found inside itself doubled (minus the ends) repeats a shorter block.
-    periodic = value in (value + value)[1:-1]
-    return (
-        periodic or len(set(value)) < MIN_SECRET_SYMBOLS or estimated_bits(value) < MIN_SECRET_BITS
-    )
-
-
-def _dev_secret(directory: Path, name: str) -> SecretStr:
-    """Reads, or creates with mode 600, a development secret file."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / name
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return SecretStr(path.read_text(encoding="utf-8").strip())
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(secrets.token_urlsafe(32))
-    return SecretStr(path.read_text(encoding="utf-8").strip())
-
-
 def load_settings(**overrides: object) -> Settings:
     """Reads the settings; fills development secrets or refuses unsafe production ones.
 
@@ -314,12 +270,12 @@ def load_settings(**overrides: object) -> Settings:
             if value is None
             else f"{name} is a placeholder or shorter than {length} characters"
             for name, (value, length) in required.items()
-            if value is None or _is_placeholder(value.get_secret_value(), length)
+            if value is None or is_placeholder(value.get_secret_value(), length)
         ]
         problems += [
             f"{name} looks hand-made (too few distinct characters or bits)"
             for name, (value, _) in required.items()
-            if value is not None and _is_low_entropy(value.get_secret_value())
+            if value is not None and is_low_entropy(value.get_secret_value())
         ]
         values = [value.get_secret_value() for value, _ in required.values() if value]
         if len(values) == 2 and values[0] == values[1]:
@@ -334,9 +290,7 @@ def load_settings(**overrides: object) -> Settings:
         return settings
     updates: dict[str, SecretStr] = {}
     if settings.handoff_service_token is None:
-        updates["handoff_service_token"] = _dev_secret(
-            settings.secrets_dir, "handoff_service_token"
-        )
+        updates["handoff_service_token"] = dev_secret(settings.secrets_dir, "handoff_service_token")
     if settings.handoff_secret_key is None:
-        updates["handoff_secret_key"] = _dev_secret(settings.secrets_dir, "handoff_secret_key")
+        updates["handoff_secret_key"] = dev_secret(settings.secrets_dir, "handoff_secret_key")
     return settings.model_copy(update=updates) if updates else settings

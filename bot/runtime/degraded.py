@@ -3,11 +3,20 @@
 Rasa 3.6 runs each predicted action in ``MessageProcessor._run_action``; when
 a custom action fails (the action server is down, answers 5xx, or breaks)
 Rasa logs the exception and carries on with no events, so the customer gets
-no answer at all, not even to "我要人工".
+no answer at all, not even to "我要人工". An action server that accepts the
+request and never answers holds the turn (and the conversation's lock) for
+Rasa's own five minutes.
 
 :func:`install` wraps the custom actions (remote actions and forms, whose
 checks run on the action server) that Rasa is about to run, so that a
-failure returns events instead of nothing:
+failure returns events instead of nothing. A custom action that has not
+answered within ``ACTION_TIMEOUT`` seconds (default 10; the whole action,
+a form's checks included) counts as failed: the customer gets the same
+degraded answer, and whatever the action server still does afterwards is
+not waited for (its events are not applied). The same bound holds for the
+custom slot mappings Rasa asks the action server about before predicting
+(``action_detect_language``, run by ``action_extract_slots``): one that
+does not answer in time fills no slot, as Rasa does when it fails:
 
 - when the customer needs a human (the failing action is the hand-off, or the
   message's intent asks for a person or complains): the ``handoff_reason``
@@ -26,10 +35,16 @@ a failure and passes through untouched.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
-from rasa.core.actions.action import Action, ActionExecutionRejection, RemoteAction
+from rasa.core.actions.action import (
+    Action,
+    ActionExecutionRejection,
+    ActionExtractSlots,
+    RemoteAction,
+)
 from rasa.core.actions.loops import LoopAction
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import (
@@ -43,6 +58,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.common.languages import DEFAULT_LANGUAGE, EN, ZH_HANT, detect_language, language_hint
+from bot.settings import DEFAULT_ACTION_TIMEOUT_S
 
 logger = logging.getLogger(__name__)
 
@@ -125,11 +141,15 @@ class DegradableAction(Action):
     Args:
         inner: The action Rasa predicted.
         policy_name: The policy that predicted it.
+        timeout_s: How long the action may take before it counts as failed.
     """
 
-    def __init__(self, inner: Action, policy_name: str | None) -> None:
+    def __init__(
+        self, inner: Action, policy_name: str | None, timeout_s: float = DEFAULT_ACTION_TIMEOUT_S
+    ) -> None:
         self._inner = inner
         self._policy_name = policy_name
+        self._timeout_s = timeout_s
 
     def name(self) -> str:
         """The wrapped action's name (the tracker records that one)."""
@@ -140,11 +160,21 @@ class DegradableAction(Action):
         return self._inner.event_for_successful_execution(prediction)
 
     async def run(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> list[Event]:
-        """Runs the wrapped action; on failure, the fallback events."""
+        """Runs the wrapped action; on failure or timeout, the fallback events."""
         try:
-            return await self._inner.run(output_channel, nlg, tracker, domain)
+            return await asyncio.wait_for(
+                self._inner.run(output_channel, nlg, tracker, domain), self._timeout_s
+            )
         except ActionExecutionRejection:
             raise
+        except asyncio.TimeoutError:
+            logger.error(
+                "custom action %s did not answer within %.1f s for %s; answering in degraded mode",
+                self.name(),
+                self._timeout_s,
+                tracker.sender_id,
+            )
+            return fallback_events(tracker, self.name(), self._policy_name)
         except Exception:
             logger.exception(
                 "custom action %s failed for %s; answering in degraded mode",
@@ -155,6 +185,7 @@ class DegradableAction(Action):
 
 
 _ORIGINAL_RUN_ACTION = MessageProcessor._run_action
+_timeout_s = DEFAULT_ACTION_TIMEOUT_S
 
 
 async def _run_action(
@@ -166,10 +197,45 @@ async def _run_action(
     prediction: Any,
 ) -> bool:
     if isinstance(action, RemoteAction | LoopAction):
-        action = DegradableAction(action, getattr(prediction, "policy_name", None))
+        action = DegradableAction(
+            action, getattr(prediction, "policy_name", None), timeout_s=_timeout_s
+        )
     return await _ORIGINAL_RUN_ACTION(self, action, tracker, output_channel, nlg, prediction)
 
 
-def install() -> None:
-    """Puts the degradable ``_run_action`` in Rasa's ``MessageProcessor``."""
+_ORIGINAL_CUSTOM_MAPPING = ActionExtractSlots._run_custom_action
+
+
+async def _run_custom_mapping(
+    self: ActionExtractSlots,
+    custom_action: str,
+    output_channel: Any,
+    nlg: Any,
+    tracker: DialogueStateTracker,
+    domain: Any,
+) -> list[Event]:
+    try:
+        return await asyncio.wait_for(
+            _ORIGINAL_CUSTOM_MAPPING(self, custom_action, output_channel, nlg, tracker, domain),
+            _timeout_s,
+        )
+    except asyncio.TimeoutError:
+        logger.error(
+            "custom slot mapping %s did not answer within %.1f s for %s; no slot filled",
+            custom_action,
+            _timeout_s,
+            tracker.sender_id,
+        )
+        return []
+
+
+def install(timeout_s: float = DEFAULT_ACTION_TIMEOUT_S) -> None:
+    """Puts the degradable ``_run_action`` in Rasa's ``MessageProcessor``.
+
+    Args:
+        timeout_s: How long a custom action may take (``ACTION_TIMEOUT``).
+    """
+    global _timeout_s
+    _timeout_s = timeout_s
     MessageProcessor._run_action = _run_action
+    ActionExtractSlots._run_custom_action = _run_custom_mapping

@@ -12,7 +12,8 @@ times both). Here the validator is built once per action class and the
 check is otherwise the same: the same schema, the same error chosen by
 ``jsonschema.exceptions.best_match``, the same hint appended to its message.
 
-And :mod:`bot.runtime.degraded`: a custom action that fails (the action server
+And :mod:`bot.runtime.event_broker`'s one commit per tracker save for the
+outbox. And :mod:`bot.runtime.degraded`: a custom action that fails (the action server
 down) answers with an apology, or hands the conversation to a person, instead
 of leaving the customer in silence.
 """
@@ -26,7 +27,8 @@ from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
-from bot.runtime import degraded
+from bot import settings as bot_settings
+from bot.runtime import degraded, event_broker
 
 _HINT = (
     ". Failed to validate Action server response from API, make sure your response"
@@ -64,7 +66,8 @@ def validate_action_result(action: RemoteAction, result: dict[str, Any]) -> bool
 def install() -> None:
     """Puts :func:`validate_action_result` in Rasa's place, and degraded answers in."""
     RemoteAction._validate_action_result = validate_action_result
-    degraded.install()
+    degraded.install(timeout_s=bot_settings.load().action_timeout_s)
+    event_broker.install()
 
 
 def main() -> None:

@@ -41,6 +41,7 @@ from handoff.api.routes import (
 )
 from handoff.api.state import Services
 from handoff.errors import Conflict, DeliveryError, Forbidden, InvalidInput, NotFound
+from handoff.event_stream import EventStreamConsumer
 from handoff.events import EventBus, LiveHub
 from handoff.exported_labels import ExportedLabels
 from handoff.rasa_client import RasaClient
@@ -188,9 +189,21 @@ def create_app(settings: Settings) -> FastAPI:
             if settings.handoff_retention_days or settings.tracker_retention
             else None
         )
+        stream = None
+        if settings.event_stream_url:
+            stream = EventStreamConsumer(
+                settings.event_stream_url,
+                queue=settings.event_queue,
+                exchange=settings.event_exchange,
+                ingest=services.conversations.ingest,
+                keep=services.conversations.keep_event,
+            )
+            stream.start()
         try:
             yield
         finally:
+            if stream is not None:
+                await stream.stop()
             for task in (sweeper, retention):
                 if task is not None:
                     task.cancel()

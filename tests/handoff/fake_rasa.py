@@ -41,6 +41,7 @@ class FakeRasa:
     rasa_token: str | None = None
     requests: list[Recorded] = field(default_factory=list)
     refuse_outbound: str | None = None  # an error text: the platform refused
+    refuse_next: int = 0  # refuse only the next so many sends (with refuse_outbound's text)
     retrain_job: dict[str, Any] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -81,6 +82,9 @@ class FakeRasa:
             if not isinstance(body, dict) or "recipient_id" not in body:
                 return JSONResponse({"sent": False, "error": "bad body"}, 400)
             self._record(request, body)
+            if self.refuse_next > 0:
+                self.refuse_next -= 1
+                return JSONResponse({"sent": False, "error": self.refuse_outbound or "busy"}, 502)
             if self.refuse_outbound:
                 return JSONResponse({"sent": False, "error": self.refuse_outbound}, 502)
             return JSONResponse({"sent": True})

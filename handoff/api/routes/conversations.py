@@ -145,18 +145,23 @@ async def assign(
     return {"conversation": await _list_shape(services, cid)}
 
 
+async def _not_delivered(services: ServicesDep, error: DeliveryError) -> JSONResponse:
+    """502 with the platform's reason and the stored (failed) message."""
+    content: dict[str, Any] = {"detail": f"not delivered: {error}", "error": str(error)}
+    if error.message_id is not None:
+        async with services.sessions() as session:
+            failed = await session.get(Message, error.message_id)
+            content["message"] = views.message_json(failed) if failed else None
+    return JSONResponse(status_code=status.HTTP_502_BAD_GATEWAY, content=content)
+
+
 async def _post(cid: str, agent: Handler, services: ServicesDep, text: str, private: bool) -> Any:
     try:
         message = await services.conversations.post_message(
             cid, agent=agent, text=text, private=private
         )
     except DeliveryError as error:
-        content: dict[str, Any] = {"detail": f"not delivered: {error}", "error": str(error)}
-        if error.message_id is not None:
-            async with services.sessions() as session:
-                failed = await session.get(Message, error.message_id)
-                content["message"] = views.message_json(failed) if failed else None
-        return JSONResponse(status_code=status.HTTP_502_BAD_GATEWAY, content=content)
+        return await _not_delivered(services, error)
     # The service hands back the stored row as committed: no need to read it again.
     return JSONResponse(
         status_code=status.HTTP_201_CREATED, content={"message": views.message_json(message)}
@@ -171,6 +176,19 @@ async def _post(cid: str, agent: Handler, services: ServicesDep, text: str, priv
 async def post_message(cid: str, body: NewMessage, agent: Handler, services: ServicesDep) -> Any:
     """A reply to the customer (``private: false``) or an internal note."""
     return await _post(cid, agent, services, body.text, body.private)
+
+
+@router.post(
+    "/{cid}/messages/{message_id}/resend",
+    responses={502: {"description": "the connector refused again; the message stays failed"}},
+)
+async def resend_message(cid: str, message_id: int, agent: Handler, services: ServicesDep) -> Any:
+    """Sends a reply that was not delivered once more ("send again" in the inbox)."""
+    try:
+        message = await services.conversations.resend(cid, message_id, agent=agent)
+    except DeliveryError as error:
+        return await _not_delivered(services, error)
+    return {"message": views.message_json(message)}
 
 
 @router.post("/{cid}/notes", status_code=status.HTTP_201_CREATED)

@@ -7,10 +7,11 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import events
-from handoff.errors import Conflict, DeliveryError, InvalidInput
+from handoff.errors import Conflict, DeliveryError, InvalidInput, NotFound
 from handoff.models import Agent, Conversation, Message, MessageRole, utcnow
 from handoff.rasa_client import RasaClient
 from handoff.services.conversations.assign import take
+from handoff.services.conversations.delivery import SendPolicy, send_reply
 from handoff.services.conversations.store import ACTIVE, ConversationStore
 from handoff.services.views import LastMessage, aware, last_messages
 
@@ -43,11 +44,16 @@ class PostMessage:
     conversation); a note is announced and done; a reply goes out through the
     connector and into the Rasa tracker; its outcome and the first-response time
     are stored; the reply is announced; a failed delivery is raised.
+    The send is retried as :mod:`delivery` says; a reply that finally failed
+    keeps the platform's reason and can be sent again (:meth:`resend`).
     """
 
-    def __init__(self, store: ConversationStore, rasa: RasaClient) -> None:
+    def __init__(
+        self, store: ConversationStore, rasa: RasaClient, policy: SendPolicy | None = None
+    ) -> None:
         self._store = store
         self._rasa = rasa
+        self._policy = policy or SendPolicy()
 
     async def perform(self, cid: str, *, agent: Agent, text: str, private: bool = False) -> Message:
         """Posts ``text`` as ``agent``: a note when ``private``, else a reply.
@@ -64,7 +70,8 @@ class PostMessage:
             if private:
                 await self._store.publish(events.MESSAGE_CREATED, conversation, last, message)
                 return message
-            error, recorded = await self._deliver(conversation.channel, cid, agent, text)
+            channel = conversation.channel
+            error, recorded = await self._deliver(channel, cid, agent, text, message.id)
             message, conversation = await self._store_outcome(cid, message.id, error, recorded)
             # From the rows of this session: the reply is the newest public message.
             await self._store.publish(events.MESSAGE_CREATED, conversation, message, message)
@@ -72,6 +79,42 @@ class PostMessage:
             error.message_id = message.id
             raise error
         return message
+
+    async def resend(self, cid: str, message_id: int, *, agent: Agent) -> Message:
+        """Sends a reply that finally failed once more (the agent's "send again").
+
+        Raises:
+            NotFound: no such message in this conversation.
+            Conflict: it is not a failed reply, the conversation is not with people,
+                or another agent holds it.
+            DeliveryError: the connector refused again; the message stays failed.
+        """
+        async with self._store.locked(cid):
+            async with self._store.sessions.begin() as session:
+                conversation = await self._store.get(session, cid)
+                message = await session.get(Message, message_id)
+                if message is None or message.conversation_id != cid:
+                    raise NotFound(f"no message {message_id} in {cid}")
+                if message.role != MessageRole.AGENT or message.private:
+                    raise Conflict("only an agent's reply can be sent again")
+                if message.delivery != "failed":
+                    raise Conflict(f"message {message_id} is {message.delivery}, not failed")
+                await self._check_holder(session, conversation, agent, False)
+                message.delivery, message.error = "sending", None
+                text = message.text or ""
+                channel = conversation.channel
+            error, recorded = await self._deliver(channel, cid, agent, text, message_id)
+            message, conversation = await self._store_outcome(cid, message_id, error, recorded)
+            last = await self._last(cid)
+            await self._store.publish(events.MESSAGE_UPDATED, conversation, last, message)
+        if error is not None:
+            error.message_id = message_id
+            raise error
+        return message
+
+    async def _last(self, cid: str) -> LastMessage | None:
+        async with self._store.sessions() as session:
+            return (await last_messages(session, [cid])).get(cid)
 
     async def _store_message(
         self, cid: str, agent: Agent, text: str, private: bool
@@ -112,16 +155,18 @@ class PostMessage:
             self._store.activity(session, conversation, "claimed", agent, agent=agent.username)
 
     async def _deliver(
-        self, channel: str, cid: str, agent: Agent, text: str
+        self, channel: str, cid: str, agent: Agent, text: str, message_id: int
     ) -> tuple[DeliveryError | None, str | None]:
-        """Sends the reply, then records it in the tracker.
+        """Sends the reply (retried, one idempotency key), then records it in the tracker.
 
         Returns:
             The delivery error (nothing was sent), and a note for the message's error
             field when the reply went out but the tracker did not take it.
         """
         try:
-            await self._rasa.send(channel, cid, text)
+            await send_reply(
+                self._rasa, channel, cid, text, message_id=message_id, policy=self._policy
+            )
         except DeliveryError as failure:
             return failure, None
         try:

@@ -15,6 +15,7 @@ from handoff.models import Agent, Message
 from handoff.rasa_client import RasaClient
 from handoff.services.conversations.assign import Assign, AutoAssign
 from handoff.services.conversations.close import HandBack, Resolve
+from handoff.services.conversations.delivery import SendPolicy
 from handoff.services.conversations.hand_off import HandOff, HandoffRequest
 from handoff.services.conversations.ingest import Ingest
 from handoff.services.conversations.post_message import PostMessage
@@ -56,7 +57,13 @@ class ConversationService:
         self._hand_off = hand_off
         self._ingest = Ingest(store, hand_off, survey)
         self._assign = Assign(store, auto_assign)
-        self._post_message = PostMessage(store, rasa)
+        self._post_message = PostMessage(
+            store,
+            rasa,
+            SendPolicy(
+                attempts=settings.handoff_send_attempts, backoff_s=settings.handoff_send_backoff_s
+            ),
+        )
         self._hand_back = HandBack(store, rasa, auto_assign)
         self._resolve = Resolve(store, survey, auto_assign)
         self._release = Release(store, auto_assign)
@@ -74,6 +81,11 @@ class ConversationService:
         used, refused = await self._ingest.perform(batch)
         await self.dead_letters.record(refused)
         return used, refused
+
+    async def keep_event(self, event: object, reason: str) -> None:
+        """Keeps an event the service cannot store (for a reason ingest did not foresee)."""
+        sender = event.get("sender_id") if isinstance(event, dict) else None
+        await self.dead_letters.record([Refusal("event", sender, reason, event)])
 
     async def refuse_handoff(self, body: object, reason: str) -> None:
         """Keeps a hand-off the service cannot store as a dead letter."""
@@ -95,6 +107,10 @@ class ConversationService:
     ) -> Message:
         """See :meth:`PostMessage.perform`."""
         return await self._post_message.perform(cid, agent=agent, text=text, private=private)
+
+    async def resend(self, cid: str, message_id: int, *, agent: Agent) -> Message:
+        """See :meth:`PostMessage.resend`."""
+        return await self._post_message.resend(cid, message_id, agent=agent)
 
     async def hand_back(self, cid: str, *, agent: Agent) -> None:
         """See :meth:`HandBack.perform`."""

@@ -109,6 +109,8 @@ export const api = {
   transfer: (id, target) => request("POST", `/api/conversations/${enc(id)}/assign`, target),
   send: (id, text, isPrivate) =>
     request("POST", `/api/conversations/${enc(id)}/messages`, { text, private: isPrivate }),
+  resend: (id, messageId) =>
+    request("POST", `/api/conversations/${enc(id)}/messages/${enc(messageId)}/resend`),
   handBack: (id) => request("POST", `/api/conversations/${enc(id)}/handback`),
   resolve: (id) => request("POST", `/api/conversations/${enc(id)}/resolve`),
   reveal: (id) => request("POST", `/api/conversations/${enc(id)}/reveal`),

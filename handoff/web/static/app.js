@@ -110,7 +110,7 @@ let composer = null;
 let alertStrip = { reload: () => {}, redraw: () => {} };
 
 function transcriptOptions() {
-  return { me: state.me.username, flags: state.flags, onFlag: flagTurn };
+  return { me: state.me.username, flags: state.flags, onFlag: flagTurn, onResend: resendTurn };
 }
 
 function drawConversation({ keepScroll = false } = {}) {
@@ -210,6 +210,19 @@ async function reveal() {
   } catch (error) {
     report(error);
   }
+}
+
+/** "Send again" on a reply that was not delivered; the transcript then shows the outcome. */
+async function resendTurn(message) {
+  const id = state.selectedId;
+  if (!id) return;
+  try {
+    await api.resend(id, message.id);
+    toast(t("sentAgain"));
+  } catch (error) {
+    report(error);
+  }
+  await openConversation(id, { focus: false });
 }
 
 async function flagTurn(message) {

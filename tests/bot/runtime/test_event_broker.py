@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import logging
+import sqlite3
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
 from bot import settings
+from bot.runtime import event_broker
 from bot.runtime.event_broker import HandoffEventBroker
 from bot.runtime.serve import rasa_environment
 from tests.support.handoff_api import TOKEN, Answer, HandoffApi, running_handoff_api
@@ -31,8 +33,14 @@ def api() -> Iterator[HandoffApi]:
         yield api
 
 
-def broker(url: str, **options: float) -> HandoffEventBroker:
-    return HandoffEventBroker(url=url, token=TOKEN, max_backoff_s=0.2, **options)
+def outbox_url() -> str:
+    return f"sqlite:///{Path(tempfile.mkdtemp(prefix='stream-outbox-')) / 'rasa.db'}"
+
+
+def broker(url: str, outbox: str | None = None, **options: float) -> HandoffEventBroker:
+    return HandoffEventBroker(
+        url=url, token=TOKEN, outbox_url=outbox or outbox_url(), max_backoff_s=0.2, **options
+    )
 
 
 def user(sender: str, index: int) -> dict:
@@ -46,6 +54,8 @@ async def test_endpoints_yml_names_this_broker_and_it_reads_the_settings(
     monkeypatch.setenv("BOT_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("HANDOFF_URL", "http://127.0.0.1:1")
     monkeypatch.setenv("HANDOFF_SERVICE_TOKEN", "from-the-environment")
+    monkeypatch.delenv("RABBITMQ_URL", raising=False)
+    monkeypatch.delenv("EVENT_BROKER_URL", raising=False)
     for name, value in rasa_environment(settings.load()).items():  # as `bot serve rasa`
         monkeypatch.setenv(name, value)
     config = read_endpoint_config(str(ROOT / "endpoints.yml"), "event_broker")
@@ -53,6 +63,11 @@ async def test_endpoints_yml_names_this_broker_and_it_reads_the_settings(
     assert isinstance(created, HandoffEventBroker)
     assert created._url == "http://127.0.0.1:1/api/internal/events"
     assert created._headers["Authorization"] == "Bearer from-the-environment"
+    created.publish(user("telegram:1", 0))
+    # The outbox is a table in the tracker store's own database.
+    assert created.pending == 1
+    with sqlite3.connect(tmp_path / "rasa.db") as db:
+        assert db.execute("SELECT sender_id FROM handoff_outbox").fetchall() == [("telegram:1",)]
     await created.close()
 
 
@@ -93,7 +108,7 @@ async def test_publish_returns_at_once_and_events_are_batched(api: HandoffApi) -
     started = time.perf_counter()
     for index in range(500):
         events_broker.publish(user(f"webchat:{index % 7}", index))
-    assert time.perf_counter() - started < 0.1
+    assert time.perf_counter() - started < 1.0  # a local commit each, never the service
     await events_broker.close()
     assert [e["timestamp"] for e in api.events()] == list(range(500))
     batches = api.received("/api/internal/events")
@@ -129,24 +144,30 @@ async def test_a_slow_service_never_slows_publishing(api: HandoffApi) -> None:
     started = time.perf_counter()
     for index in range(1, 100):
         events_broker.publish(user("telegram:1", index))
-    assert time.perf_counter() - started < 0.05
+    assert time.perf_counter() - started < 0.5  # the first batch still hangs
     await events_broker.close()
     assert [e["timestamp"] for e in api.events()][-99:] == list(range(1, 100))
 
 
-async def test_unreachable_service_fills_a_bounded_buffer_loudly(
-    caplog: pytest.LogCaptureFixture,
+async def test_events_for_an_unreachable_service_wait_in_the_outbox_across_a_restart(
+    api: HandoffApi, caplog: pytest.LogCaptureFixture
 ) -> None:
-    url = f"http://127.0.0.1:{free_port()}"
-    events_broker = broker(url, max_buffer=20, close_timeout_s=0.5)
-    with caplog.at_level(logging.ERROR, logger="bot.runtime.event_broker"):
-        for index in range(25):
-            events_broker.publish(user("telegram:1", index))
-        assert events_broker.pending == 20 and events_broker.dropped == 5
-        assert caplog.text.count("buffer full") == 1  # once, not once per event
-        await events_broker.close()
-    assert "20 events not delivered" in caplog.text
-    assert events_broker.dropped == 25
+    outbox = outbox_url()
+    events_broker = broker(f"http://127.0.0.1:{free_port()}", outbox, close_timeout_s=0.5)
+    for index in range(25):
+        events_broker.publish(user("telegram:1", index))
+    assert events_broker.pending == 25
+    await events_broker.close()  # Rasa stops while the service is away
+    assert "25 events wait in the outbox" in caplog.text
+    assert events_broker.dropped == 0
+
+    restarted = broker(api.url, outbox)
+    restarted.start()  # as at Rasa's start-up, before anything new is published
+    await asyncio.to_thread(api.wait_for, lambda: len(api.events()) == 25)
+    restarted.publish(user("telegram:1", 25))
+    await restarted.close()
+    assert [e["timestamp"] for e in api.events()] == list(range(26))
+    assert restarted.pending == 0
 
 
 async def test_a_batch_the_service_can_never_accept_does_not_block_the_rest(
@@ -164,7 +185,7 @@ async def test_a_batch_the_service_can_never_accept_does_not_block_the_rest(
 
 async def test_a_wrong_token_is_retried_not_dropped(api: HandoffApi) -> None:
     events_broker = HandoffEventBroker(
-        url=api.url, token="wrong", max_backoff_s=0.1, close_timeout_s=0.5
+        url=api.url, token="wrong", outbox_url=outbox_url(), max_backoff_s=0.1, close_timeout_s=0.5
     )
     events_broker.publish(user("telegram:1", 0))
     await asyncio.sleep(0.3)
@@ -172,8 +193,45 @@ async def test_a_wrong_token_is_retried_not_dropped(api: HandoffApi) -> None:
     await events_broker.close()
 
 
-async def test_after_close_events_are_refused_not_queued(api: HandoffApi) -> None:
-    events_broker = broker(api.url)
+async def test_after_close_events_are_kept_for_the_next_start(api: HandoffApi) -> None:
+    outbox = outbox_url()
+    events_broker = broker(api.url, outbox)
     await events_broker.close()
     events_broker.publish(user("telegram:1", 0))
-    assert events_broker.pending == 0 and events_broker.dropped == 1
+    assert events_broker.pending == 1 and events_broker.dropped == 0
+    assert api.events() == []
+    restarted = broker(api.url, outbox)
+    await restarted.close()
+    assert [e["timestamp"] for e in api.events()] == [0]
+
+
+class CountingBroker(HandoffEventBroker):
+    """The real broker, counting the outbox writes Rasa's tracker store asks for."""
+
+    writes: list[int]
+
+    def publish_many(self, events: list[dict]) -> None:
+        self.writes = [*getattr(self, "writes", []), len(events)]
+        super().publish_many(events)
+
+
+async def test_a_tracker_save_is_one_outbox_write_in_order(api: HandoffApi) -> None:
+    event_broker.install()  # as rasa_main does
+    events_broker = CountingBroker(url=api.url, token=TOKEN, outbox_url=outbox_url())
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    store = InMemoryTrackerStore(domain, event_broker=events_broker)
+    tracker = DialogueStateTracker("telegram:77", domain.slots)
+    tracker.update(UserUttered("hi", {"name": "greet", "confidence": 0.9}))
+    tracker.update(ActionExecuted("utter_greet"))
+    tracker.update(BotUttered("Hello!"))
+    await store.save(tracker)
+    tracker.update(UserUttered("bye", {"name": "goodbye", "confidence": 0.9}))
+    await store.save(tracker)
+    await events_broker.close()
+    assert events_broker.writes == [3, 1]
+    assert [(e["event"], e.get("text")) for e in api.events()] == [
+        ("user", "hi"),
+        ("action", None),
+        ("bot", "Hello!"),
+        ("user", "bye"),
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,10 @@ def api() -> Iterator[HandoffApi]:
 
 
 def broker(url: str, token: str = TOKEN, **options: Any) -> HandoffEventBroker:
-    return HandoffEventBroker(url=url, token=token, max_backoff_s=0.2, **options)
+    outbox = Path(tempfile.mkdtemp(prefix="stream-outbox-")) / "rasa.db"
+    return HandoffEventBroker(
+        url=url, token=token, outbox_url=f"sqlite:///{outbox}", max_backoff_s=0.2, **options
+    )
 
 
 def user(sender: str, ts: float, text: str = "hello") -> dict[str, Any]:

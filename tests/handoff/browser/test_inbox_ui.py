@@ -700,3 +700,39 @@ def test_the_inbox_reconnects_after_the_service_restarts(
     # request can both send the page to the login, and the second navigation
     # aborts the first (net::ERR_ABORTED in wait_for_url).
     expect(page).to_have_url(f"{service.base_url}/login", timeout=30_000)
+
+
+def test_a_reply_the_platform_refused_is_marked_and_sent_again(
+    browser: Browser, service: Service, agents: list[Agent]
+) -> None:
+    # WeChat's 48-hour window: said as such, not retried; "send again" once it reopens.
+    service.rasa.refuse_outbound = "WeChat errcode 45015: response out of time limit"
+    service.hand_off("wechat:o-window")
+    agent = Agent(browser, service.base_url, "en-US")
+    agents.append(agent)
+    page = agent.page
+    agent.log_in()
+    agent.open("wechat:o-window")
+    page.get_by_role("button", name="Claim").click()
+    expect(page.locator("#conv-banner")).to_be_hidden()
+    agent.send("Your refund is approved")
+    failed = page.locator("#transcript .turn.agent.failed")
+    expect(failed).to_have_count(1)
+    expect(failed.locator(".delivery-reason")).to_contain_text(
+        "Not delivered: WeChat's 48-hour window is closed"
+    )
+    agent.screenshot("inbox-reply-not-delivered")
+    assert len(service.rasa.outbound("wechat")) == 1  # not retried
+
+    service.rasa.refuse_outbound = None
+    failed.get_by_role("button", name="Send again").click()
+    expect(page.locator("#transcript .turn.agent.failed")).to_have_count(0)
+    replies = page.locator("#transcript .turn.agent .bubble")
+    expect(replies).to_have_count(1)  # the same message, now sent: not a second one
+    expect(replies).to_have_text("Your refund is approved")
+    assert [body["text"] for body in service.rasa.outbound("wechat")] == [
+        "Your refund is approved"
+    ] * 2
+    assert len(service.rasa.tracker_events("wechat:o-window")) == 1
+    assert agent.errors == []
+    assert [bad.split()[0] for bad in agent.bad_responses] == ["502"]  # the refused send only

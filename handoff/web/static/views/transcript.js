@@ -5,7 +5,8 @@
  * violet, agents in blue with their name), private notes in amber, activity
  * (claims, transfers, hand-backs) as a small centred line. A bot turn shows
  * what the bot understood (intent and confidence) and a control to flag it as
- * misunderstood. All text goes in as text nodes.
+ * misunderstood. An agent's reply the platform finally refused says so, with
+ * the platform's reason, and offers "send again". All text goes in as text nodes.
  */
 
 import { h, icon } from "../dom.js";
@@ -76,6 +77,30 @@ function botMeta(message, messages, index, { flags, onFlag }) {
   );
 }
 
+/** The mark under an agent's reply that was not delivered: the reason, and "send again". */
+function deliveryFailed(message, { onResend }) {
+  return h(
+    "div",
+    { class: "delivery-failed", role: "status" },
+    h("span", { class: "delivery-reason" }, t("notDelivered", { reason: message.error || "?" })),
+    onResend && message.id !== undefined && message.id !== null
+      ? h(
+          "button",
+          {
+            type: "button",
+            class: "resend-button",
+            dataset: { messageId: message.id },
+            onclick: (event) => {
+              event.currentTarget.disabled = true;
+              onResend(message);
+            },
+          },
+          t("sendAgain"),
+        )
+      : null,
+  );
+}
+
 function author(message, me) {
   if (message.role === "agent") {
     return message.agent === me ? `${message.agent} (${t("you")})` : message.agent || t("role_agent");
@@ -116,6 +141,7 @@ export function turn(message, messages, index, options) {
   }
   const classes = ["turn", role];
   if (message.private) classes.push("private");
+  if (message.delivery === "failed") classes.push("failed");
   const buttons = Array.isArray(message.buttons) ? message.buttons : [];
   return h(
     "li",
@@ -138,6 +164,7 @@ export function turn(message, messages, index, options) {
         )
       : null,
     role === "bot" ? botMeta(message, messages, index, options) : null,
+    role === "agent" && message.delivery === "failed" ? deliveryFailed(message, options) : null,
   );
 }
 
