@@ -23,9 +23,9 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot import settings
-from connectors.dedupe import seen_messages_from_settings
 from connectors.telegram.channel import MAX_BODY_BYTES, SECRET_HEADER, TelegramInput
 from connectors.telegram.errors import TelegramConfigError, TelegramSendError
+from tests.support.intake_stores import sqlite_intake
 from tests.support.sanic_server import serve_sanic
 from tests.support.telegram_api import TelegramApi, running_telegram_api
 
@@ -133,7 +133,7 @@ def quick_typing_channel(api: TelegramApi, typing_after_s: float) -> TelegramInp
         bot_token=TOKEN,
         secret_token=SECRET,
         api_base_url=api.base_url,
-        seen=seen_messages_from_settings(settings.load()),
+        intake=sqlite_intake(settings.load().var_dir / "connectors.db", "telegram"),
         typing_after_s=typing_after_s,
     )
 
@@ -179,8 +179,15 @@ async def test_the_webhook_acknowledges_before_the_assistant_answers(
 
 
 async def test_a_failing_assistant_never_fails_the_webhook(
-    api: TelegramApi, environment: Path, caplog: pytest.LogCaptureFixture
+    api: TelegramApi,
+    environment: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Each update is tried INTAKE_MAX_FAILURES times, then given up; the next one goes on."""
+    monkeypatch.setenv("INTAKE_MAX_FAILURES", "2")
+    monkeypatch.setenv("INTAKE_MAX_BACKOFF_S", "0.01")
+
     class BrokenRasa(RecordingRasa):
         async def __call__(self, message: UserMessage) -> None:
             self.messages.append(message)
@@ -192,8 +199,11 @@ async def test_a_failing_assistant_never_fails_the_webhook(
         await channel.background.wait()
         second = await post(client, url, fixture("message_start"))
         await channel.background.wait()
+        assert channel.intake.store.counts() == {"pending": 0, "done": 2}
     assert (first.status_code, second.status_code) == (200, 200)
-    assert len(rasa.messages) == 2
+    assert [message.text for message in rasa.messages] == ["Where is my order 20241105001?"] * 2 + [
+        "/greet"
+    ] * 2
     assert "the agent is not loaded" in caplog.text
 
 
@@ -407,7 +417,7 @@ async def test_429_retries_are_bounded(api: TelegramApi, environment: Path) -> N
         bot_token=TOKEN,
         secret_token=SECRET,
         api_base_url=api.base_url,
-        seen=_seen(environment),
+        intake=sqlite_intake(environment / "connectors.db", "telegram"),
         max_attempts=2,
     )
     await channel.start()
@@ -455,13 +465,7 @@ async def test_a_token_telegram_rejects_refuses_to_start(
         bot_token="987654321:AAWrongTokenWrongTokenWrongToken00",
         secret_token=SECRET,
         api_base_url=api.base_url,
-        seen=_seen(environment),
+        intake=sqlite_intake(environment / "connectors.db", "telegram"),
     )
     with pytest.raises(TelegramConfigError, match="rejected"):
         await channel.start()
-
-
-def _seen(var_dir: Path) -> Any:
-    from connectors.dedupe import SqlSeenMessages
-
-    return SqlSeenMessages(f"sqlite:///{var_dir / 'seen.db'}")

@@ -34,11 +34,11 @@ from sanic import Sanic
 from bot.common.languages import EN
 from bot.common.text_only import BILINGUAL_REPLY, text_only_reply
 from bot.runtime.serve import enabled_credentials
-from connectors.dedupe import SqlSeenMessages
 from connectors.webchat.channel import WebChatInput
 from connectors.webchat.config import WebChatConfigError
 from connectors.webchat.output import REDIS_CHANNEL, WebChatOutput, redis_output
 from connectors.webchat.parse import MAX_TEXT_CHARS
+from tests.support.intake_stores import sqlite_intake
 from tests.support.sanic_server import serve_sanic
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -137,7 +137,7 @@ def _sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def channel(tmp_path: Path) -> WebChatInput:
-    return WebChatInput(seen_messages=SqlSeenMessages(f"sqlite:///{tmp_path / 'seen.db'}"))
+    return WebChatInput(intake=sqlite_intake(tmp_path / "seen.db", "webchat"))
 
 
 @contextlib.asynccontextmanager
@@ -413,9 +413,12 @@ async def _subscribed(redis: Any, wanted: int) -> None:
 async def test_with_redis_any_process_reaches_the_customers_room(tmp_path: Path) -> None:
     redis = redis_asyncio.Redis.from_url(REDIS_URL)
     before = dict(await redis.pubsub_numsub(REDIS_CHANNEL)).get(REDIS_CHANNEL.encode(), 0)
-    seen = SqlSeenMessages(f"sqlite:///{tmp_path / 'seen.db'}")
-    replica1 = WebChatInput(redis_url=REDIS_URL, seen_messages=seen)
-    replica2 = WebChatInput(redis_url=REDIS_URL, seen_messages=seen)
+    replica1 = WebChatInput(
+        redis_url=REDIS_URL, intake=sqlite_intake(tmp_path / "seen.db", "webchat")
+    )
+    replica2 = WebChatInput(
+        redis_url=REDIS_URL, intake=sqlite_intake(tmp_path / "seen.db", "webchat")
+    )
     handoff = redis_output(REDIS_URL)
     async with (
         serve(replica1) as served1,
@@ -487,7 +490,7 @@ def test_unusable_settings_refuse_to_start(credentials: dict[str, Any]) -> None:
 async def test_a_custom_socketio_path_is_served_and_named_in_the_page(tmp_path: Path) -> None:
     channel = WebChatInput(
         socketio_path="/chat/socket.io",
-        seen_messages=SqlSeenMessages(f"sqlite:///{tmp_path / 'seen.db'}"),
+        intake=sqlite_intake(tmp_path / "seen.db", "webchat"),
     )
     async with serve(channel) as served:
         async with httpx.AsyncClient() as http:
