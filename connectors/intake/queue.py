@@ -50,20 +50,31 @@ WAIT_FOR_OTHER_S = 0.25
 
 
 def is_unreachable(error: BaseException) -> bool:
-    """Whether ``error`` says a server could not be reached (worth waiting for)."""
+    """Whether ``error`` says a server could not be reached (worth waiting for).
+
+    Rasa's lock store wraps Redis's errors in its ``LockError`` (also raised
+    when a conversation's lock stays taken too long): both pass.
+    """
+    from rasa.core.lock_store import LockError
     from redis import exceptions as redis_errors
 
     unreachable: tuple[type[BaseException], ...] = (
         OSError,
         asyncio.TimeoutError,
+        LockError,
         redis_errors.ConnectionError,
         redis_errors.TimeoutError,
         redis_errors.BusyLoadingError,
         sa.exc.OperationalError,
     )
-    return isinstance(error, unreachable) or (
-        error.__cause__ is not None and is_unreachable(error.__cause__)
-    )
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, unreachable):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 class Intake:
@@ -252,7 +263,9 @@ class Intake:
             for task in list(self._drainers.values()):
                 task.cancel()
 
-    def __len__(self) -> int:
+    @property
+    def in_flight(self) -> int:
+        """Conversations this process is working on."""
         return len(self._drainers)
 
     async def _quick(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:

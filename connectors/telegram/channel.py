@@ -134,7 +134,7 @@ class TelegramInput(InputChannel):
         api = api_base_url.rstrip("/")
         self._bot_id = int(token.group(1))
         self._secret = secret_token.encode()
-        self.intake = intake or intake_from_settings(self.name())
+        self.intake = intake if intake is not None else intake_from_settings(self.name())
         self._webhook_url = webhook_url or None
         self._max_body_bytes = max_body_bytes
         self._bot = Bot(

@@ -97,7 +97,7 @@ class WebChatInput(SocketIOInput):
             socketio_path=checked_socketio_path(socketio_path),
         )
         self.redis_url = checked_redis_url(redis_url)
-        self._intake = intake
+        self.intake = intake
         self.background = BackgroundTasks()
 
     def get_output_channel(self) -> WebChatOutput | None:
@@ -113,7 +113,9 @@ class WebChatInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The page, its files, the history, the feedback, the outbound route and socket.io."""
         settings = bot_settings.load()
-        intake = self._intake = self._intake or intake_from_settings(self.name(), settings)
+        if self.intake is None:
+            self.intake = intake_from_settings(self.name(), settings)
+        intake = self.intake
         sio = socketio.AsyncServer(
             async_mode="sanic",
             # CORS is Sanic's (``rasa run --cors``), as in Rasa's socketio channel.

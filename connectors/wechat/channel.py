@@ -115,7 +115,7 @@ class WeChatInput(InputChannel):
         self.config = WeChatConfig(token, app_id, app_secret, aes_key, api_base_url)
         settings = settings or bot_settings.load()
         self._crypto = WeChatCrypto(token, aes_key, app_id) if aes_key else None
-        self.intake = intake or intake_from_settings(CHANNEL, settings)
+        self.intake = intake if intake is not None else intake_from_settings(CHANNEL, settings)
         self._output = WeChatOutput.from_config(self.config, settings)
         self.background = BackgroundTasks()
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from rasa.core.lock_store import LockError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from connectors.intake.config import IntakeConfig
@@ -242,6 +243,15 @@ def test_unreachable_servers_are_told_from_other_failures() -> None:
     wrapped = RuntimeError("lock failed")
     wrapped.__cause__ = RedisConnectionError("refused")
     assert is_unreachable(wrapped)
+    try:
+        try:
+            raise RedisConnectionError("refused")
+        except RedisConnectionError as redis_error:
+            # As Rasa's lock store does: a new error, the old one as its context.
+            raise RuntimeError(f"Error while acquiring lock. Error:\n{redis_error}")  # noqa: B904
+    except RuntimeError as lock_error:
+        assert is_unreachable(lock_error)
+    assert is_unreachable(LockError("Could not acquire lock"))
     assert not is_unreachable(ValueError("bad"))
     assert not is_unreachable(KeyError("x"))
 

@@ -539,3 +539,59 @@ async def test_a_real_bot_answers_over_the_web_chat_and_remembers(stack: Any) ->
     (user_event,) = [e for e in tracker["events"] if e["event"] == "user"]
     assert user_event["input_channel"] == "webchat"
     assert user_event["metadata"]["language_code"] == "zh-CN"
+
+
+# --- the durable intake -----------------------------------------------------------
+
+
+async def test_a_message_is_acknowledged_once_stored_and_handled_in_the_pages_order(
+    channel: WebChatInput,
+) -> None:
+    """While the first message is being answered, seq 3 arrives before seq 2: 2 goes first."""
+    release = asyncio.Event()
+
+    async def slow_first(message: UserMessage) -> None:
+        if message.text == "one":
+            await release.wait()
+
+    async with (
+        serve(channel, answer=slow_first) as served,
+        clients(served.url) as (client,),
+    ):
+        session_id = await client.session()
+        acks = []
+        for seq, text in ((1, "one"), (3, "three"), (2, "two")):
+            data = {"message": text, "session_id": session_id, "message_id": f"m-{seq}"}
+            acks.append(await client.say(data | {"seq": seq}))
+            # Acknowledged means stored: the row is there, whatever happens next.
+            assert _counts(channel)["pending"] >= 1
+        release.set()
+        await channel.background.wait()
+
+    assert acks == ["accepted"] * 3
+    assert [message.text for message in served.received] == ["one", "two", "three"]
+    assert [message.message_id for message in served.received] == [
+        f"webchat:{session_id}:m-{seq}" for seq in (1, 2, 3)
+    ]
+    assert _counts(channel) == {"pending": 0, "done": 3}
+
+
+async def test_a_message_the_database_cannot_store_is_not_acknowledged(
+    channel: WebChatInput,
+) -> None:
+    async with serve(channel) as served, clients(served.url) as (client,):
+        session_id = await client.session()
+        assert channel.intake is not None
+        with channel.intake.store._engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE connector_inbound")
+        with pytest.raises(socketio.exceptions.TimeoutError):
+            await client.sio.call(
+                "user_uttered", {"message": "hi", "session_id": session_id}, timeout=1
+            )
+    # No acknowledgement, so the page sends it again; nothing reached Rasa.
+    assert served.received == []
+
+
+def _counts(channel: WebChatInput) -> dict[str, int]:
+    assert channel.intake is not None
+    return channel.intake.store.counts()
