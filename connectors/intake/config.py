@@ -19,6 +19,9 @@ DEFAULT_REPLAY_EVERY_S = 5.0
 DEFAULT_MAX_FAILURES = 5
 # The longest pause between two tries of a message that failed.
 DEFAULT_MAX_BACKOFF_S = 10.0
+# A message still waiting this long after its acknowledgement gets the
+# customer a short "one moment" (once per wait).
+DEFAULT_WAIT_NOTICE_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -29,10 +32,12 @@ class IntakeConfig:
     replay_every_s: float = DEFAULT_REPLAY_EVERY_S
     max_failures: int = DEFAULT_MAX_FAILURES
     max_backoff_s: float = DEFAULT_MAX_BACKOFF_S
+    wait_notice_s: float = DEFAULT_WAIT_NOTICE_S
 
     @classmethod
     def from_env(cls) -> IntakeConfig:
-        """``INTAKE_LEASE_S``, ``INTAKE_REPLAY_EVERY_S``, ``INTAKE_MAX_FAILURES``.
+        """``INTAKE_LEASE_S``, ``INTAKE_REPLAY_EVERY_S``, ``INTAKE_MAX_FAILURES``,
+        ``INTAKE_MAX_BACKOFF_S``, ``INTAKE_WAIT_NOTICE_S``.
 
         Raises:
             SettingsError: A value is not a positive number.
@@ -42,6 +47,7 @@ class IntakeConfig:
             replay_every_s=_positive("INTAKE_REPLAY_EVERY_S", DEFAULT_REPLAY_EVERY_S),
             max_failures=int(_positive("INTAKE_MAX_FAILURES", DEFAULT_MAX_FAILURES)),
             max_backoff_s=_positive("INTAKE_MAX_BACKOFF_S", DEFAULT_MAX_BACKOFF_S),
+            wait_notice_s=_positive("INTAKE_WAIT_NOTICE_S", DEFAULT_WAIT_NOTICE_S),
         )
 
 

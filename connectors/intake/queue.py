@@ -41,6 +41,7 @@ from connectors.intake.store import InboundStore, Received, Stored
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Stored], Awaitable[None]]
+Notifier = Callable[[str, dict[str, Any]], Awaitable[None]]
 AlreadyHandled = Callable[[Stored], Awaitable[bool]]
 T = TypeVar("T")
 
@@ -97,16 +98,27 @@ class Intake:
         self._already_handled: AlreadyHandled | None = None
         self._drainers: dict[str, asyncio.Task[None]] = {}
         self._tasks = BackgroundTasks()
+        self._notify: Notifier | None = None
+        self._notice_timers: dict[str, asyncio.TimerHandle] = {}
+        self._noticed: set[str] = set()
         self._replayer: asyncio.Task[None] | None = None
 
-    def bind(self, handler: Handler, tasks: BackgroundTasks | None = None) -> None:
-        """Sets what processes a message, and the channel's tasks the work runs among.
+    def bind(
+        self,
+        handler: Handler,
+        tasks: BackgroundTasks | None = None,
+        notify: Notifier | None = None,
+    ) -> None:
+        """Sets what processes a message, the channel's tasks the work runs among,
+        and what sends a waiting customer the "one moment" notice
+        (``notify(conversation_id, payload)``).
 
         Waiting for ``tasks`` (tests, shutdown) then waits for the intake too.
         """
         self._handler = handler
         if tasks is not None:
             self._tasks = tasks
+        self._notify = notify
 
     def check_with(self, already_handled: AlreadyHandled) -> None:
         """Sets the check of messages tried before (once Rasa's agent is loaded)."""
@@ -127,7 +139,32 @@ class Intake:
         )
         if stored:
             self.wake(conversation_id)
+            if self._notify is not None:
+                self._notice_timers[key] = asyncio.get_running_loop().call_later(
+                    self.config.wait_notice_s, self._still_waiting, key, conversation_id, payload
+                )
         return stored
+
+    def _still_waiting(self, key: str, conversation_id: str, payload: dict[str, Any]) -> None:
+        self._notice_timers.pop(key, None)
+        if conversation_id in self._noticed:
+            return  # once per wait
+        self._noticed.add(conversation_id)
+        self._tasks.start(
+            self._send_notice(key, conversation_id, payload), name=f"notice {conversation_id}"
+        )
+
+    async def _send_notice(self, key: str, conversation_id: str, payload: dict[str, Any]) -> None:
+        if self._notify is None or await self._quick(self.store.is_done, key):
+            self._noticed.discard(conversation_id)
+            return
+        logger.info("inbound %s waits; the customer is told", key)
+        await self._notify(conversation_id, payload)
+
+    def _done_with(self, key: str) -> None:
+        timer = self._notice_timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
 
     def wake(self, conversation_id: str) -> None:
         """Makes sure a drainer works through the conversation's pending messages."""
@@ -142,6 +179,8 @@ class Intake:
         # The tasks log a failure; a message left pending is replayed.
         if self._drainers.get(conversation_id) is task:
             del self._drainers[conversation_id]
+            # Nothing left in line: the next wait may be told again.
+            self._noticed.discard(conversation_id)
 
     async def _drain(self, conversation_id: str) -> None:
         backoff = 0.0
@@ -181,6 +220,7 @@ class Intake:
             if message.tries > 1 and await self._handled_before(message):
                 logger.info("inbound %s was handled before its end was recorded", message.key)
                 await self._quick(self.store.finish, message.key, "handled before")
+                self._done_with(message.key)
                 return True
             if self._handler is None:
                 raise RuntimeError("the intake has no handler yet")
@@ -192,6 +232,7 @@ class Intake:
         finally:
             renewing.cancel()
         await self._quick(self.store.finish, message.key, "handled")
+        self._done_with(message.key)
         return True
 
     async def _handled_before(self, message: Stored) -> bool:
@@ -214,6 +255,7 @@ class Intake:
         if failures < self.config.max_failures:
             return False
         await self._quick(self.store.finish, message.key, f"given up: {error!r}")
+        self._done_with(message.key)
         return True
 
     async def _renew(self, key: str) -> None:
@@ -256,6 +298,9 @@ class Intake:
         if self._replayer is not None:
             self._replayer.cancel()
             self._replayer = None
+        for timer in self._notice_timers.values():
+            timer.cancel()
+        self._notice_timers.clear()
         try:
             await asyncio.wait_for(asyncio.shield(self.wait()), timeout_s)
         except asyncio.TimeoutError:

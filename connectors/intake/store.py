@@ -220,6 +220,14 @@ class InboundStore:
             ).scalar_one()
         return int(count)
 
+    def is_done(self, key: str) -> bool:
+        """Whether the message was handled (or given up); False for an unknown key."""
+        with self._engine.connect() as connection:
+            done_at = connection.execute(
+                sa.select(inbound.c.done_at).where(inbound.c.key == key)
+            ).scalar_one_or_none()
+        return done_at is not None
+
     def due(self, channel: str, *, limit: int = 500) -> list[str]:
         """Conversations with a pending message that no process holds."""
         now = time.time()

@@ -47,6 +47,7 @@ from bot.common.text_only import text_only_reply
 from connectors.background import BackgroundTasks
 from connectors.body import read_body
 from connectors.errors import BodyTooLarge
+from connectors.intake.notice import wait_notice
 from connectors.intake.queue import Intake
 from connectors.intake.rasa import intake_from_settings, mount_listeners
 from connectors.intake.store import Stored, position
@@ -227,7 +228,12 @@ class TelegramInput(InputChannel):
         async def handle(message: Stored) -> None:
             await self._process(_inbound_of(message.payload), message.key, on_new_message)
 
-        self.intake.bind(handle, self.background)
+        async def notify(conversation_id: str, payload: dict[str, Any]) -> None:
+            inbound = _inbound_of(payload)
+            notice = wait_notice(inbound.text, inbound.metadata)
+            await self._output.send_text_message(conversation_id, notice)
+
+        self.intake.bind(handle, self.background, notify)
         mount_listeners(webhook, self.intake)
 
         @webhook.listener("before_server_start")

@@ -23,6 +23,7 @@ from rasa.core.channels.channel import UserMessage
 
 from bot.common.clean_text import clean_json, clean_text
 from connectors.background import BackgroundTasks
+from connectors.intake.notice import wait_notice
 from connectors.intake.queue import Intake
 from connectors.intake.store import Stored, position
 from connectors.outbound import OnNewMessage
@@ -86,7 +87,7 @@ class WebChatEvents:
         self._sio.on("disconnect", self.disconnect)
         self._sio.on("session_request", self.session_request)
         self._sio.on(self._user_message_evt, self.user_uttered)
-        self._intake.bind(self._handle, self._background)
+        self._intake.bind(self._handle, self._background, self._notify)
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
         """Accepts every socket; the session is named later."""
@@ -143,6 +144,10 @@ class WebChatEvents:
                 metadata=message.payload.get("metadata") or {},
             )
         )
+
+    async def _notify(self, conversation_id: str, payload: dict[str, Any]) -> None:
+        notice = wait_notice(payload.get("text"), payload.get("metadata"))
+        await self._output.send_text_message(conversation_id, notice)
 
     async def _bind(self, sid: str, session_id: str) -> None:
         async with self._sio.session(sid) as session:

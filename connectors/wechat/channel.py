@@ -36,6 +36,7 @@ from connectors.background import BackgroundTasks
 from connectors.body import read_body
 from connectors.database import run_quick
 from connectors.errors import RequestRefused
+from connectors.intake.notice import wait_notice
 from connectors.intake.queue import Intake
 from connectors.intake.rasa import intake_from_settings, mount_listeners
 from connectors.intake.store import Stored, position
@@ -129,7 +130,11 @@ class WeChatInput(InputChannel):
         async def handle(message: Stored) -> None:
             await self._handle(_inbound_of(message.payload), message.key, on_new_message)
 
-        self.intake.bind(handle, self.background)
+        async def notify(conversation_id: str, payload: dict[str, Any]) -> None:
+            notice = wait_notice(payload.get("text"), None)
+            await self._output.send_text_message(conversation_id, notice)
+
+        self.intake.bind(handle, self.background, notify)
         mount_listeners(webhook, self.intake)
 
         @webhook.listener("after_server_stop")

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import socketio
 
+from connectors.intake.notice import NOTICES
 from connectors.telegram.channel import SECRET_HEADER
 from tests.support.telegram_api import TelegramApi
 from tests.support.wechat_api import WeChatApi, push, signed_query
@@ -250,12 +251,17 @@ def everyone_answered(rasa_url: str, conversations: Iterable[Conversation]) -> b
 
 
 def delivered(conversation: Conversation, telegram: TelegramApi, wechat: WeChatApi) -> int | None:
-    """Messages the platform stand-in delivered to the customer (None for web chat)."""
+    """Answers the platform stand-in delivered to the customer (None for web chat).
+
+    The intake's "one moment" notices are not answers, and not in the tracker.
+    """
     if conversation.channel == "telegram":
-        return len(telegram.sent_texts(int(conversation.recipient)))
-    if conversation.channel == "wechat":
-        return len(wechat.texts(conversation.recipient))
-    return None
+        texts = telegram.sent_texts(int(conversation.recipient))
+    elif conversation.channel == "wechat":
+        texts = wechat.texts(conversation.recipient)
+    else:
+        return None
+    return len([text for text in texts if text not in NOTICES.values()])
 
 
 def report(

@@ -14,6 +14,7 @@ from rasa.core.lock_store import LockError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from connectors.intake.config import IntakeConfig
+from connectors.intake.notice import wait_notice
 from connectors.intake.queue import Intake, is_unreachable
 from connectors.intake.store import (
     PRUNE_EVERY_S,
@@ -313,3 +314,47 @@ async def _until(condition: Callable[[], bool], *, timeout_s: float) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+async def test_a_customer_waiting_longer_than_the_limit_is_told_once_per_wait(
+    sqlite_url: str,
+) -> None:
+    config = IntakeConfig(lease_s=5, replay_every_s=5, max_failures=3, wait_notice_s=0.2)
+    intake, recorder = _intake(sqlite_url, config), Recorder()
+    release = asyncio.Event()
+    notices: list[tuple[str, str]] = []
+
+    async def slow(message: Stored) -> None:
+        await release.wait()
+        await recorder(message)
+
+    async def notify(conversation_id: str, payload: dict[str, object]) -> None:
+        notices.append((conversation_id, str(payload["text"])))
+
+    intake.bind(slow, notify=notify)
+    for n in range(3):
+        await _accept(intake, "telegram:8", n)
+    await asyncio.sleep(0.5)
+    # Three messages waited past the limit: one notice, for the first of them.
+    assert notices == [("telegram:8", "telegram:8#0")]
+    release.set()
+    await intake.wait()
+    assert recorder.handled == ["telegram:8#0", "telegram:8#1", "telegram:8#2"]
+    # A new wait is told again; an answer within the limit is not.
+    release.clear()
+    await _accept(intake, "telegram:8", 3)
+    await asyncio.sleep(0.4)
+    release.set()
+    await intake.wait()
+    await _accept(intake, "telegram:8", 4)
+    await intake.wait()
+    await asyncio.sleep(0.4)
+    assert notices == [("telegram:8", "telegram:8#0"), ("telegram:8", "telegram:8#3")]
+
+
+def test_the_notice_is_in_the_customers_language() -> None:
+    assert wait_notice("where is my parcel", None) == "Got it, one moment please"
+    assert wait_notice("我的快递到哪了", None) == "收到，正在为您处理，请稍候"
+    assert wait_notice("我的快遞到哪了", {"language_code": "zh-TW"}) == "收到，正在為您處理，請稍候"
+    assert wait_notice("ok", {"language_code": "en-US"}) == "Got it, one moment please"
+    assert wait_notice(None, None) == "收到，正在为您处理，请稍候"

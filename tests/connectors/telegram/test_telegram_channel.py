@@ -9,6 +9,7 @@ outbound path to the stand-in Bot API (tests/support/telegram_api.py).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 import uuid
@@ -23,8 +24,10 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot import settings
+from connectors.intake.store import Received, position
 from connectors.telegram.channel import MAX_BODY_BYTES, SECRET_HEADER, TelegramInput
 from connectors.telegram.errors import TelegramConfigError, TelegramSendError
+from connectors.telegram.parse import parse_update
 from tests.support.intake_stores import sqlite_intake
 from tests.support.sanic_server import serve_sanic
 from tests.support.telegram_api import TelegramApi, running_telegram_api
@@ -469,3 +472,56 @@ async def test_a_token_telegram_rejects_refuses_to_start(
     )
     with pytest.raises(TelegramConfigError, match="rejected"):
         await channel.start()
+
+
+# --- the durable intake -----------------------------------------------------------
+
+
+async def test_an_update_the_database_cannot_store_is_refused_503_for_telegram_to_retry(
+    api: TelegramApi, environment: Path
+) -> None:
+    rasa = RecordingRasa()
+    async with webhook(api, rasa) as (channel, client, url):
+        with channel.intake.store._engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE connector_inbound")
+        answer = await post(client, url, fixture("message_text"))
+        await channel.background.wait()
+    assert answer.status_code == 503
+    assert rasa.messages == []
+
+
+async def test_updates_stored_by_a_process_that_died_are_answered_after_the_start(
+    api: TelegramApi, environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows a killed process left pending are taken up once its lease ran out, in order."""
+    monkeypatch.setenv("INTAKE_REPLAY_EVERY_S", "0.1")
+    dead = make_channel(api)
+    for update_id in (30002, 30001):
+        update = fixture("message_text") | {"update_id": update_id}
+        update["message"] = update["message"] | {"text": f"update {update_id}"}
+        inbound = parse_update(update, None)
+        assert inbound is not None
+        dead.intake.store.add(
+            Received(
+                f"telegram:{api.bot_id}:update:{update_id}",
+                "telegram",
+                inbound.conversation_id,
+                position(update_id),
+                {**dataclasses.asdict(inbound), "kind": inbound.kind.value},
+            ),
+            owner="a process that died",
+            lease_s=0.2,
+        )
+    rasa = RecordingRasa()
+    async with webhook(api, rasa) as (channel, _client, _url):
+        for _ in range(100):
+            if channel.intake.store.counts()["done"] == 2:
+                break
+            await asyncio.sleep(0.05)
+        await channel.background.wait()
+    assert [message.text for message in rasa.messages] == ["update 30001", "update 30002"]
+    assert [message.message_id for message in rasa.messages] == [
+        f"telegram:{api.bot_id}:update:30001",
+        f"telegram:{api.bot_id}:update:30002",
+    ]
+    assert api.sent_texts(1111111) == ["echo: update 30001", "echo: update 30002"]
