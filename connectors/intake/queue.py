@@ -32,10 +32,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from rasa.core.channels.channel import OutputChannel
 
 from connectors.background import BackgroundTasks
 from connectors.database import run_quick
 from connectors.intake.config import IntakeConfig
+from connectors.intake.output import CountedOutput
 from connectors.intake.store import InboundStore, Received, Stored
 
 logger = logging.getLogger(__name__)
@@ -160,6 +162,14 @@ class Intake:
             return
         logger.info("inbound %s waits; the customer is told", key)
         await self._notify(conversation_id, payload)
+
+    def output_for(self, message: Stored, output: OutputChannel) -> CountedOutput:
+        """``output`` for Rasa's replies to ``message``: counted, none sent twice."""
+
+        async def count_sent() -> None:
+            await self._quick(self.store.count_sent, message.key)
+
+        return CountedOutput(output, already_sent=message.sent, count_sent=count_sent)
 
     def _done_with(self, key: str) -> None:
         timer = self._notice_timers.pop(key, None)

@@ -46,6 +46,7 @@ inbound = sa.Table(
     sa.Column("lease_until", sa.Float, nullable=True),
     sa.Column("tries", sa.Integer, nullable=False, default=0),
     sa.Column("failures", sa.Integer, nullable=False, default=0),
+    sa.Column("sent", sa.Integer, nullable=False, default=0),
     sa.Column("done_at", sa.Float, nullable=True),
     sa.Column("outcome", sa.String(MAX_REASON_CHARS), nullable=True),
     sa.Index("ix_connector_inbound_pending", "channel", "done_at", "conversation_id"),
@@ -90,6 +91,7 @@ class Stored:
         tries: How often processing was started, this time included; more
             than one means an earlier try may have finished unrecorded.
         failures: How often processing failed for a reason of its own.
+        sent: Replies to it that reached the platform (an earlier run's).
     """
 
     key: str
@@ -98,6 +100,7 @@ class Stored:
     received_at: float
     tries: int
     failures: int
+    sent: int = 0
 
 
 class InboundStore:
@@ -127,6 +130,7 @@ class InboundStore:
                 "lease_until": now + lease_s,
                 "tries": 0,
                 "failures": 0,
+                "sent": 0,
             }
             insert = _insert_unless_stored(self._engine.dialect.name)
             if insert is not None:
@@ -183,6 +187,7 @@ class InboundStore:
             received_at=row.received_at,
             tries=row.tries + 1,
             failures=row.failures,
+            sent=row.sent,
         )
 
     def renew(self, key: str, *, owner: str, lease_s: float) -> bool:
@@ -207,6 +212,13 @@ class InboundStore:
                     lease_owner=None,
                     lease_until=None,
                 )
+            )
+
+    def count_sent(self, key: str) -> None:
+        """Counts one more reply to the message sent to the platform."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                inbound.update().where(inbound.c.key == key).values(sent=inbound.c.sent + 1)
             )
 
     def failed(self, key: str) -> int:

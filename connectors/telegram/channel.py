@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -226,7 +226,8 @@ class TelegramInput(InputChannel):
         webhook = Blueprint("telegram_webhook", __name__)
 
         async def handle(message: Stored) -> None:
-            await self._process(_inbound_of(message.payload), message.key, on_new_message)
+            output = self.intake.output_for(message, self._output)
+            await self._process(_inbound_of(message.payload), message.key, on_new_message, output)
 
         async def notify(conversation_id: str, payload: dict[str, Any]) -> None:
             inbound = _inbound_of(payload)
@@ -303,6 +304,7 @@ class TelegramInput(InputChannel):
         inbound: Inbound,
         key: str,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        output: OutputChannel,
     ) -> None:
         if inbound.callback_query_id:
             await self._sender.answer_callback(inbound.callback_query_id)
@@ -315,7 +317,7 @@ class TelegramInput(InputChannel):
             await on_new_message(
                 UserMessage(
                     clean_text(inbound.text or ""),
-                    self._output,
+                    output,
                     inbound.conversation_id,
                     input_channel=self.name(),
                     message_id=key,

@@ -137,7 +137,7 @@ class WebChatEvents:
         await self._on_new_message(
             UserMessage(
                 str(message.payload.get("text") or ""),
-                self._output,
+                self._intake.output_for(message, self._output),
                 message.conversation_id,
                 input_channel=self._channel,
                 message_id=message.key,

@@ -21,7 +21,7 @@ import logging
 import re
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -128,7 +128,8 @@ class WeChatInput(InputChannel):
         webhook = Blueprint("wechat_webhook", __name__)
 
         async def handle(message: Stored) -> None:
-            await self._handle(_inbound_of(message.payload), message.key, on_new_message)
+            output = self.intake.output_for(message, self._output)
+            await self._handle(_inbound_of(message.payload), message.key, on_new_message, output)
 
         async def notify(conversation_id: str, payload: dict[str, Any]) -> None:
             notice = wait_notice(payload.get("text"), None)
@@ -210,7 +211,9 @@ class WeChatInput(InputChannel):
             logger.info("WeChat message %s retried, already stored", inbound.dedupe_key)
         return True
 
-    async def _handle(self, inbound: Inbound, key: str, on_new_message: OnNewMessage) -> None:
+    async def _handle(
+        self, inbound: Inbound, key: str, on_new_message: OnNewMessage, output: OutputChannel
+    ) -> None:
         sender_id = conversation_id(inbound.openid)
         if inbound.kind is InboundKind.UNSUPPORTED:
             await self._output.send_text_message(sender_id, BILINGUAL_REPLY)
@@ -223,7 +226,7 @@ class WeChatInput(InputChannel):
         await on_new_message(
             UserMessage(
                 clean_text(text),
-                self._output,
+                output,
                 sender_id,
                 input_channel=self.name(),
                 message_id=key,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.lock_store import LockError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -358,3 +359,32 @@ def test_the_notice_is_in_the_customers_language() -> None:
     assert wait_notice("我的快遞到哪了", {"language_code": "zh-TW"}) == "收到，正在為您處理，請稍候"
     assert wait_notice("ok", {"language_code": "en-US"}) == "Got it, one moment please"
     assert wait_notice(None, None) == "收到，正在为您处理，请稍候"
+
+
+async def test_replies_an_earlier_run_sent_are_not_sent_again(sqlite_url: str) -> None:
+    """Killed after one of two replies left: the run after the restart sends only the second."""
+    store = InboundStore(sqlite_url)
+    store.add(_received("telegram:3", 1), owner="dead", lease_s=0.01)
+    taken = store.take_next("telegram", "telegram:3", owner="dead", lease_s=0.01)
+    assert isinstance(taken, Stored)
+    store.count_sent(taken.key)  # the first reply reached the platform, then the kill
+    time.sleep(0.02)
+    platform = CollectingOutputChannel()
+    restarted = _intake(sqlite_url)
+
+    async def two_replies(message: Stored) -> None:
+        output = restarted.output_for(message, platform)
+        assert output.name() == platform.name()
+        for text in ("first", "second"):
+            await output.send_response(message.conversation_id, {"text": text})
+
+    restarted.bind(two_replies)
+    restarted.start()
+    await _until(lambda: restarted.store.counts()["done"] == 1, timeout_s=3)
+    await restarted.stop(1)
+    assert [message["text"] for message in platform.messages] == ["second"]
+    with restarted.store._engine.connect() as connection:
+        sent = connection.execute(
+            sa.select(inbound.c.sent).where(inbound.c.key == taken.key)
+        ).scalar_one()
+    assert sent == 2
