@@ -257,6 +257,16 @@ class InboundStore:
             ).all()
         return [row.conversation_id for row in rows]
 
+    def pending_conversations(self) -> list[str]:
+        """Conversations with a pending message, of any channel (tests, health)."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(inbound.c.conversation_id)
+                .where(inbound.c.done_at.is_(None))
+                .group_by(inbound.c.conversation_id)
+            ).all()
+        return [row.conversation_id for row in rows]
+
     def counts(self, channel: str | None = None) -> dict[str, int]:
         """Pending and done messages (tests, benchmarks, health)."""
         query = sa.select(inbound.c.done_at.is_(None).label("pending"), sa.func.count())

@@ -123,5 +123,6 @@ async def test_messages_wait_for_redis_and_none_is_lost(
     assert totals["twice"] == []
     assert totals["unanswered"] == []
     assert totals["out_of_order"] == []
-    assert totals["delivered_twice"] == []
+    assert totals["replies_missing"] == []
+    assert totals["replies_repeated"] == {}
     assert totals["answered"] == totals["acknowledged"]

@@ -270,7 +270,12 @@ def report(
     telegram: TelegramApi,
     wechat: WeChatApi,
 ) -> dict[str, Any]:
-    """The fault table's numbers: sent, acknowledged, answered, lost, twice, out of order."""
+    """The fault table's numbers: sent, acknowledged, answered, lost, twice, out of order.
+
+    ``twice`` counts messages Rasa handled twice (in the tracker);
+    ``replies_repeated`` replies the platform got more often than the tracker
+    holds them, per conversation (a send in flight when a process was killed).
+    """
     totals: dict[str, Any] = {
         "sent": 0,
         "acknowledged": 0,
@@ -279,7 +284,8 @@ def report(
         "twice": [],
         "out_of_order": [],
         "unanswered": [],
-        "delivered_twice": [],
+        "replies_missing": [],
+        "replies_repeated": {},
     }
     for conversation in conversations:
         found = outcome(rasa_url, conversation)
@@ -294,9 +300,13 @@ def report(
         if not found.in_order:
             totals["out_of_order"].append(conversation.conversation_id)
         sent_to_customer = delivered(conversation, telegram, wechat)
-        if sent_to_customer is not None and sent_to_customer != found.bot_messages:
-            totals["delivered_twice"].append(
+        if sent_to_customer is not None and sent_to_customer < found.bot_messages:
+            totals["replies_missing"].append(
                 f"{conversation.conversation_id}: {sent_to_customer} delivered, "
                 f"{found.bot_messages} in the tracker"
+            )
+        if sent_to_customer is not None and sent_to_customer > found.bot_messages:
+            totals["replies_repeated"][conversation.conversation_id] = (
+                sent_to_customer - found.bot_messages
             )
     return totals

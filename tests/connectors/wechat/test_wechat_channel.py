@@ -103,7 +103,7 @@ def api(app_id: str) -> Iterator[WeChatApi]:
 
 @pytest.fixture
 def backend() -> str:
-    """Where dedupe, token and buttons live; tests parametrize it to try Redis too."""
+    """Where the intake, token and buttons live; tests parametrize it to try Redis too."""
     return "sql"
 
 
