@@ -11,7 +11,9 @@ enables only those whose settings are present.
 What every platform shares lives here once: the bounded body reader
 (``body``), the outbound route's template that a platform fills with its send
 call (``outbound``), the error base whose refusals carry an HTTP status
-(``errors``), routes that are methods (``routes``), de-duplication of
-retried messages (``dedupe``), the connectors' database (``database``) and
-work after the acknowledgement (``background``).
+(``errors``), routes that are methods (``routes``), the durable intake
+that stores each message before it is acknowledged, drops retries by the
+platform's message id and hands messages to Rasa in order (``intake``), the
+connectors' database (``database``) and work after an outbound request's
+acknowledgement (``background``).
 """

@@ -1,13 +1,14 @@
 """The database the connectors share: ``DATABASE_URL``, else a SQLite file.
 
-It holds small, hot records (claimed message ids, WeChat's button choices,
-its access token and refused sends), read or written on every message. On
+It holds small, hot records (the intake's inbound messages, WeChat's button
+choices, its access token and refused sends), read or written on every
+message. On
 SQLite each engine keeps its connections open and uses write-ahead logging
 with ``synchronous=NORMAL``, SQLite's advice for WAL mode: a commit then
 costs no disk flush, readers never wait for the writer, and nothing
 committed is lost when a process dies; only a power cut or an operating
-system crash may undo the last commits (at worst one message answered
-twice, or a button list forgotten). Several processes on one machine may
+system crash may undo the last commits (at worst the messages acknowledged
+in the last moment before it, or a button list forgotten). Several processes on one machine may
 share the file; replicas on several machines need PostgreSQL or Redis.
 
 Those records are read and written on the event loop when they live in a
@@ -72,7 +73,7 @@ async def run_quick(local: bool, call: Callable[..., T], *args: Any) -> T:
     """Runs a short store call: on the event loop if ``local``, else in a thread.
 
     A claim or lookup in a SQLite file in WAL mode takes well under a
-    millisecond (``bench/seen_messages.py``), less than a trip through a
+    millisecond (``bench/intake_store.py``), less than a trip through a
     thread: a thread's result comes back through the event loop's queue,
     behind every other conversation's work, which under load is tens of
     milliseconds, and the thread competes with the loop for the GIL. A

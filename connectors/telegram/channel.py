@@ -10,9 +10,11 @@ The handoff service sends agents' replies through the same output with
 
 The webhook (``POST /webhooks/telegram/webhook``) checks Telegram's
 ``X-Telegram-Bot-Api-Secret-Token`` header in constant time (403), limits
-the body (413), parses it (400), claims the ``update_id`` so retries are
-dropped, acknowledges with 200 and lets the assistant answer in the
-background. When the answer takes more than a second, the chat shows
+the body (413), parses it (400), stores it in the durable intake keyed by
+its ``update_id`` (:mod:`connectors.intake`; a retry finds the key taken),
+acknowledges with 200 only once stored (503 when the database is down, so
+Telegram retries), and the intake hands it to the assistant, one update at
+a time per chat in ``update_id`` order. When the answer takes more than a second, the chat shows
 "typing…" until it arrives. See :mod:`connectors.telegram.parse` for what
 each kind of update leads to, :mod:`connectors.telegram.send` for the
 outbound path and :mod:`connectors.telegram.http` for why Bot API calls go
@@ -22,6 +24,7 @@ through aiohttp.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import json
 import logging
@@ -30,21 +33,24 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
-from bot import settings
 from bot.common.clean_text import clean_json, clean_text
 from bot.common.languages import from_language_code
 from bot.common.text_only import text_only_reply
 from connectors.background import BackgroundTasks
 from connectors.body import read_body
-from connectors.dedupe import SeenMessages, seen_messages_from_settings
 from connectors.errors import BodyTooLarge
+from connectors.intake.notice import wait_notice
+from connectors.intake.queue import Intake
+from connectors.intake.rasa import intake_from_settings, mount_listeners
+from connectors.intake.store import Stored, position
 from connectors.telegram.errors import MalformedUpdate, TelegramConfigError
 from connectors.telegram.http import AiohttpRequest
 from connectors.telegram.output import TelegramOutbound, TelegramOutput
@@ -89,7 +95,8 @@ class TelegramInput(InputChannel):
     Args:
         bot_token: The token from @BotFather.
         secret_token: What Telegram sends in ``X-Telegram-Bot-Api-Secret-Token``.
-        seen: Where update ids are claimed, so retried updates are dropped.
+        intake: Where updates are stored before they are acknowledged; by
+            default the connectors' database of the settings.
         webhook_url: When set, registered with Telegram at start-up.
         api_base_url: The Bot API server (a stand-in in tests, or a local one).
         max_body_bytes: Larger webhook bodies are refused with 413.
@@ -106,7 +113,7 @@ class TelegramInput(InputChannel):
         *,
         bot_token: str,
         secret_token: str,
-        seen: SeenMessages,
+        intake: Intake | None = None,
         webhook_url: str | None = None,
         api_base_url: str = DEFAULT_API_BASE_URL,
         max_body_bytes: int = MAX_BODY_BYTES,
@@ -128,7 +135,7 @@ class TelegramInput(InputChannel):
         api = api_base_url.rstrip("/")
         self._bot_id = int(token.group(1))
         self._secret = secret_token.encode()
-        self._seen = seen
+        self.intake = intake if intake is not None else intake_from_settings(self.name())
         self._webhook_url = webhook_url or None
         self._max_body_bytes = max_body_bytes
         self._bot = Bot(
@@ -170,7 +177,6 @@ class TelegramInput(InputChannel):
             secret_token=str(credentials.get("secret_token") or ""),
             webhook_url=str(credentials.get("webhook_url") or "") or None,
             api_base_url=str(credentials.get("api_base_url") or DEFAULT_API_BASE_URL),
-            seen=seen_messages_from_settings(settings.load()),
         )
 
     def get_output_channel(self) -> TelegramOutput:
@@ -202,7 +208,8 @@ class TelegramInput(InputChannel):
         logger.info("Telegram bot @%s ready", self._bot.username)
 
     async def drain(self, timeout_s: float = SHUTDOWN_GRACE_S) -> None:
-        """Lets updates in flight finish, for at most ``timeout_s``."""
+        """Lets updates in flight finish, for at most ``timeout_s``; the rest stay stored."""
+        await self.intake.stop(timeout_s)
         try:
             await asyncio.wait_for(asyncio.shield(self.background.wait()), timeout_s)
         except asyncio.TimeoutError:
@@ -217,6 +224,18 @@ class TelegramInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The webhook routes, and the listeners that start and stop the bot."""
         webhook = Blueprint("telegram_webhook", __name__)
+
+        async def handle(message: Stored) -> None:
+            output = self.intake.output_for(message, self._output)
+            await self._process(_inbound_of(message.payload), message.key, on_new_message, output)
+
+        async def notify(conversation_id: str, payload: dict[str, Any]) -> None:
+            inbound = _inbound_of(payload)
+            notice = wait_notice(inbound.text, inbound.metadata)
+            await self._output.send_text_message(conversation_id, notice)
+
+        self.intake.bind(handle, self.background, notify)
+        mount_listeners(webhook, self.intake)
 
         @webhook.listener("before_server_start")
         async def start(_app: Any, _loop: Any) -> None:
@@ -263,19 +282,29 @@ class TelegramInput(InputChannel):
             return response.text("malformed update", status=400)
         if inbound is None:
             return response.text("")
-        if not await self._seen.claim(f"telegram:{self._bot_id}:update:{inbound.update_id}"):
-            logger.info("Telegram update %s retried, already handled", inbound.update_id)
-            return response.text("")
-        self.background.start(
-            self._process(inbound, on_new_message), name=f"telegram-update-{inbound.update_id}"
-        )
+        try:
+            stored = await self.intake.accept(
+                key=f"telegram:{self._bot_id}:update:{inbound.update_id}",
+                conversation_id=inbound.conversation_id,
+                position=position(inbound.update_id),
+                payload=clean_json(_payload_of(inbound)),
+            )
+        except SQLAlchemyError:
+            logger.exception("Telegram update %s not stored", inbound.update_id)
+            return response.text("not stored, try again", status=503)
+        if not stored:
+            logger.info("Telegram update %s retried, already stored", inbound.update_id)
         return response.text("")
 
     def _secret_matches(self, presented: str | None) -> bool:
         return presented is not None and hmac.compare_digest(presented.encode(), self._secret)
 
     async def _process(
-        self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self,
+        inbound: Inbound,
+        key: str,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        output: OutputChannel,
     ) -> None:
         if inbound.callback_query_id:
             await self._sender.answer_callback(inbound.callback_query_id)
@@ -288,13 +317,23 @@ class TelegramInput(InputChannel):
             await on_new_message(
                 UserMessage(
                     clean_text(inbound.text or ""),
-                    self._output,
+                    output,
                     inbound.conversation_id,
                     input_channel=self.name(),
-                    message_id=f"telegram:{inbound.update_id}",
+                    message_id=key,
                     metadata=clean_json(inbound.metadata),
                 )
             )
+
+
+def _payload_of(inbound: Inbound) -> dict[str, Any]:
+    fields = dataclasses.asdict(inbound)
+    fields["kind"] = inbound.kind.value
+    return fields
+
+
+def _inbound_of(payload: dict[str, Any]) -> Inbound:
+    return Inbound(**{**payload, "kind": InboundKind(payload["kind"])})
 
 
 def _is_url(value: str, *, schemes: tuple[str, ...]) -> bool:

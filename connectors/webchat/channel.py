@@ -3,8 +3,9 @@
 The conversation id is ``webchat:<session_id>`` (it is also the socket.io room
 every tab of that session joins, so any process can reach the customer),
 sessions always persist (a reload or a reconnect keeps the conversation),
-messages are acknowledged at once and processed in the background, retries
-carrying the same ``message_id`` are answered once, and anything but text
+messages are acknowledged once stored in the durable intake
+(:mod:`connectors.intake`) and processed from it, retries carrying the same
+``message_id`` are answered once, and anything but text
 gets a polite reply (:mod:`connectors.webchat.events`). Existing Rasa web-chat
 widgets work unchanged: the events are Rasa's
 (``session_request``/``session_confirm``, ``user_uttered``/``bot_uttered``).
@@ -27,7 +28,8 @@ from sanic import Blueprint
 
 from bot import settings as bot_settings
 from connectors.background import BackgroundTasks
-from connectors.dedupe import SeenMessages, seen_messages_from_settings
+from connectors.intake.queue import Intake
+from connectors.intake.rasa import intake_from_settings, mount_listeners
 from connectors.webchat.config import checked_redis_url, checked_socketio_path
 from connectors.webchat.events import WebChatEvents
 from connectors.webchat.feedback import FeedbackRoute
@@ -74,7 +76,7 @@ class WebChatInput(SocketIOInput):
         redis_url: str | None = None,
         user_message_evt: str = "user_uttered",
         bot_message_evt: str = "bot_uttered",
-        seen_messages: SeenMessages | None = None,
+        intake: Intake | None = None,
     ) -> None:
         """Creates the channel.
 
@@ -83,9 +85,9 @@ class WebChatInput(SocketIOInput):
             redis_url: Redis for the socket.io client manager, or None.
             user_message_evt: The event clients send messages with.
             bot_message_evt: The event the bot's messages go out with.
-            seen_messages: Where message ids are claimed; by default from the
-                settings (Redis when ``REDIS_URL`` is set, else the database),
-                built when the blueprint is.
+            intake: Where messages are stored before they are acknowledged;
+                by default the connectors' database of the settings, opened
+                when the blueprint is built.
         """
         super().__init__(
             user_message_evt=user_message_evt,
@@ -95,7 +97,7 @@ class WebChatInput(SocketIOInput):
             socketio_path=checked_socketio_path(socketio_path),
         )
         self.redis_url = checked_redis_url(redis_url)
-        self._seen = seen_messages
+        self.intake = intake
         self.background = BackgroundTasks()
 
     def get_output_channel(self) -> WebChatOutput | None:
@@ -111,7 +113,9 @@ class WebChatInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The page, its files, the history, the feedback, the outbound route and socket.io."""
         settings = bot_settings.load()
-        seen = self._seen or seen_messages_from_settings(settings)
+        if self.intake is None:
+            self.intake = intake_from_settings(self.name(), settings)
+        intake = self.intake
         sio = socketio.AsyncServer(
             async_mode="sanic",
             # CORS is Sanic's (``rasa run --cors``), as in Rasa's socketio channel.
@@ -134,12 +138,13 @@ class WebChatInput(SocketIOInput):
         WebChatEvents(
             sio=sio,
             output=output,
-            seen=seen,
+            intake=intake,
             background=self.background,
             on_new_message=on_new_message,
             channel=self.name(),
             user_message_evt=self.user_message_evt,
         ).register()
+        mount_listeners(blueprint, intake)
         WebChatOutbound(
             channel=self.name(),
             output=output,

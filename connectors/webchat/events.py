@@ -3,9 +3,12 @@
 The events are those of Rasa's socketio channel, so existing Rasa web-chat
 widgets work unchanged: ``session_request`` is answered with
 ``session_confirm``, and ``user_uttered`` (the channel's
-``user_message_evt``) is acknowledged at once with what became of it
-(``accepted``, ``duplicate``, ``ignored``, ``unsupported``, ``too_long``)
-while Rasa answers in the background.
+``user_message_evt``) is acknowledged, once stored in the durable intake
+(:mod:`connectors.intake`), with what became of it (``accepted``,
+``duplicate``, ``ignored``, ``unsupported``, ``too_long``); the intake hands
+it to Rasa, one message at a time per session in the page's ``seq`` order.
+When the database cannot store it, no acknowledgement is sent and the page
+sends the message again.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from rasa.core.channels.channel import UserMessage
 
 from bot.common.clean_text import clean_json, clean_text
 from connectors.background import BackgroundTasks
-from connectors.dedupe import SeenMessages
+from connectors.intake.notice import wait_notice
+from connectors.intake.queue import Intake
+from connectors.intake.store import Stored, position
 from connectors.outbound import OnNewMessage
 from connectors.webchat.output import WebChatOutput
 from connectors.webchat.parse import (
@@ -49,8 +54,9 @@ class WebChatEvents:
     Args:
         sio: The socket.io server.
         output: The output the customer's answers leave through.
-        seen: Where message ids are claimed, so a retried message is answered once.
-        background: Where Rasa's work on a message runs after the acknowledgement.
+        intake: Where messages are stored before they are acknowledged and
+            processed from; a retried message id is answered once.
+        background: The channel's tasks, where the intake's work runs.
         on_new_message: Rasa's handler of a customer message.
         channel: The input channel's name, as Rasa records it.
         user_message_evt: The event clients send messages with.
@@ -61,7 +67,7 @@ class WebChatEvents:
         *,
         sio: socketio.AsyncServer,
         output: WebChatOutput,
-        seen: SeenMessages,
+        intake: Intake,
         background: BackgroundTasks,
         on_new_message: OnNewMessage,
         channel: str,
@@ -69,7 +75,7 @@ class WebChatEvents:
     ) -> None:
         self._sio = sio
         self._output = output
-        self._seen = seen
+        self._intake = intake
         self._background = background
         self._on_new_message = on_new_message
         self._channel = channel
@@ -81,6 +87,7 @@ class WebChatEvents:
         self._sio.on("disconnect", self.disconnect)
         self._sio.on("session_request", self.session_request)
         self._sio.on(self._user_message_evt, self.user_uttered)
+        self._intake.bind(self._handle, self._background, self._notify)
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
         """Accepts every socket; the session is named later."""
@@ -98,10 +105,14 @@ class WebChatEvents:
         await self._sio.emit("session_confirm", session_id, room=sid)
 
     async def user_uttered(self, sid: str, data: Any = None) -> str:
-        """Acknowledges a customer message and hands it to Rasa in the background.
+        """Stores a customer message for Rasa and acknowledges it.
 
         Returns:
             What became of the message (socket.io's acknowledgement).
+
+        Raises:
+            sqlalchemy.exc.SQLAlchemyError: Not stored; python-socketio then
+                sends no acknowledgement, so the page sends it again.
         """
         inbound = parse_user_uttered(data)
         if inbound is None:
@@ -111,20 +122,32 @@ class WebChatEvents:
         if inbound.kind is not InboundKind.TEXT:
             await self._output.send_text_message(recipient, inbound.reply())
             return inbound.kind.value
-        if inbound.message_id and not await self._seen.claim(f"{recipient}:{inbound.message_id}"):
-            return "duplicate"
-        message = UserMessage(
-            clean_text(inbound.text or ""),
-            self._output,
-            recipient,
-            input_channel=self._channel,
-            metadata=clean_json(inbound.metadata),
+        stored = await self._intake.accept(
+            key=f"{recipient}:{inbound.message_id or uuid.uuid4().hex}",
+            conversation_id=recipient,
+            position=position(inbound.seq or 0),
+            payload={
+                "text": clean_text(inbound.text or ""),
+                "metadata": clean_json(inbound.metadata),
+            },
         )
-        self._background.start(self._handle(message), name=f"webchat {recipient}")
-        return "accepted"
+        return "accepted" if stored else "duplicate"
 
-    async def _handle(self, message: UserMessage) -> None:
-        await self._on_new_message(message)
+    async def _handle(self, message: Stored) -> None:
+        await self._on_new_message(
+            UserMessage(
+                str(message.payload.get("text") or ""),
+                self._intake.output_for(message, self._output),
+                message.conversation_id,
+                input_channel=self._channel,
+                message_id=message.key,
+                metadata=message.payload.get("metadata") or {},
+            )
+        )
+
+    async def _notify(self, conversation_id: str, payload: dict[str, Any]) -> None:
+        notice = wait_notice(payload.get("text"), payload.get("metadata"))
+        await self._output.send_text_message(conversation_id, notice)
 
     async def _bind(self, sid: str, session_id: str) -> None:
         async with self._sio.session(sid) as session:

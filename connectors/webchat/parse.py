@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.common.languages import EN, ZH_HANS, ZH_HANT, language_hint
@@ -24,6 +24,8 @@ from bot.common.text_only import text_only_reply
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{1,8}){0,3}")
+# Sequence numbers beyond this (JavaScript's largest exact integer) are ignored.
+MAX_SEQ = 2**53 - 1
 # A customer's message is a few lines; a pasted novel is refused politely.
 MAX_TEXT_CHARS = 4000
 # Rasa's metadata key, and the one rasa-webchat sends (its ``customData``).
@@ -62,6 +64,8 @@ class Inbound:
         text: The customer's text, for ``TEXT``.
         session_id: The session the client names, when it is a valid one.
         message_id: The client's id for this message (retries carry the same).
+        seq: The page's number of this message in its session (the order
+            messages are handled in), when it sends one.
         language_code: The browser's language (``navigator.language``).
     """
 
@@ -70,6 +74,7 @@ class Inbound:
     session_id: str | None = None
     message_id: str | None = None
     language_code: str | None = None
+    seq: int | None = None
 
     @property
     def metadata(self) -> dict[str, str]:
@@ -140,25 +145,28 @@ def parse_user_uttered(data: object) -> Inbound | None:
     if not isinstance(data, dict):
         return None
     message_id = data.get("message_id")
-    fields = {
-        "session_id": session_id_of(data),
-        "message_id": message_id
+    seq = data.get("seq")
+    fields = Inbound(
+        InboundKind.TEXT,
+        session_id=session_id_of(data),
+        message_id=message_id
         if isinstance(message_id, str) and _MESSAGE_ID.fullmatch(message_id)
         else None,
-        "language_code": _language_code(_metadata(data)),
-    }
+        language_code=_language_code(_metadata(data)),
+        seq=seq if type(seq) is int and 0 <= seq <= MAX_SEQ else None,
+    )
     text = data.get("message")
     if text is None:
         if any(key in data for key in ("attachment", "file", "files", "image")):
-            return Inbound(InboundKind.UNSUPPORTED, **fields)
+            return replace(fields, kind=InboundKind.UNSUPPORTED)
         return None
     if not isinstance(text, str):
-        return Inbound(InboundKind.UNSUPPORTED, **fields)
+        return replace(fields, kind=InboundKind.UNSUPPORTED)
     if not text.strip():
         return None
     if len(text) > MAX_TEXT_CHARS:
-        return Inbound(InboundKind.TOO_LONG, **fields)
-    return Inbound(InboundKind.TEXT, text=text, **fields)
+        return replace(fields, kind=InboundKind.TOO_LONG)
+    return replace(fields, text=text)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,11 @@
 
 WeChat pushes each message as signed XML (encrypted in safe mode) and drops
 the request after 5 s, retrying three times. So the webhook checks the
-signature, parses safely, claims the ``MsgId`` (events: sender, time and
-event), answers ``success`` at once and lets Rasa work in the background; the
+signature, parses safely, stores the message in the durable intake keyed by
+its ``MsgId`` (events: sender, time and event; :mod:`connectors.intake`), and
+answers ``success`` only once it is stored (503 when the database is down, so
+WeChat retries); the intake hands it to Rasa, one message at a time per
+customer in ``CreateTime`` + ``MsgId`` order; the
 bot's replies go out through the customer-service API
 (``message/custom/send``), the same path agents' replies take: the handoff
 service posts them to ``/webhooks/wechat/outbound``
@@ -13,25 +16,30 @@ service posts them to ``/webhooks/wechat/outbound``
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 from wechatpy.crypto import WeChatCrypto
 
 from bot import settings as bot_settings
-from bot.common.clean_text import clean_text
+from bot.common.clean_text import clean_json, clean_text
 from bot.common.text_only import BILINGUAL_REPLY
 from bot.settings import Settings
 from connectors.background import BackgroundTasks
 from connectors.body import read_body
 from connectors.database import run_quick
-from connectors.dedupe import SeenMessages, seen_messages_from_settings
 from connectors.errors import RequestRefused
+from connectors.intake.notice import wait_notice
+from connectors.intake.queue import Intake
+from connectors.intake.rasa import intake_from_settings, mount_listeners
+from connectors.intake.store import Stored, position
 from connectors.outbound import OnNewMessage
 from connectors.wechat.client import DEFAULT_API_BASE_URL
 from connectors.wechat.config import WeChatConfig
@@ -69,6 +77,8 @@ class WeChatInput(InputChannel):
         api_base_url: WECHAT_API_BASE_URL.
         settings: The project's settings (database, Redis); read from the
             environment when omitted.
+        intake: Where messages are stored before they are acknowledged; by
+            default the connectors' database of the settings.
 
     Raises:
         WeChatConfigError: A setting is missing or invalid.
@@ -101,11 +111,12 @@ class WeChatInput(InputChannel):
         aes_key: str | None = None,
         api_base_url: str = DEFAULT_API_BASE_URL,
         settings: Settings | None = None,
+        intake: Intake | None = None,
     ) -> None:
         self.config = WeChatConfig(token, app_id, app_secret, aes_key, api_base_url)
         settings = settings or bot_settings.load()
         self._crypto = WeChatCrypto(token, aes_key, app_id) if aes_key else None
-        self._seen: SeenMessages = seen_messages_from_settings(settings)
+        self.intake = intake if intake is not None else intake_from_settings(CHANNEL, settings)
         self._output = WeChatOutput.from_config(self.config, settings)
         self.background = BackgroundTasks()
 
@@ -115,6 +126,17 @@ class WeChatInput(InputChannel):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """The routes: ``GET /webhook`` (URL check), ``POST /webhook`` (messages)."""
         webhook = Blueprint("wechat_webhook", __name__)
+
+        async def handle(message: Stored) -> None:
+            output = self.intake.output_for(message, self._output)
+            await self._handle(_inbound_of(message.payload), message.key, on_new_message, output)
+
+        async def notify(conversation_id: str, payload: dict[str, Any]) -> None:
+            notice = wait_notice(payload.get("text"), None)
+            await self._output.send_text_message(conversation_id, notice)
+
+        self.intake.bind(handle, self.background, notify)
+        mount_listeners(webhook, self.intake)
 
         @webhook.listener("after_server_stop")
         async def close(_app: Any, _loop: Any) -> None:
@@ -140,10 +162,8 @@ class WeChatInput(InputChannel):
             except RequestRefused as error:
                 logger.warning("WeChat push refused (%s): %s", error.status, error)
                 return response.text(type(error).__name__, status=error.status)
-            if inbound is not None and await self._claim(inbound):
-                self.background.start(
-                    self._handle(inbound, on_new_message), name=inbound.dedupe_key
-                )
+            if inbound is not None and not await self._store(inbound):
+                return response.text("not stored, try again", status=503)
             return response.text("success")
 
         WeChatOutbound(
@@ -175,15 +195,25 @@ class WeChatInput(InputChannel):
             )
         return parse_message(text)
 
-    async def _claim(self, inbound: Inbound) -> bool:
+    async def _store(self, inbound: Inbound) -> bool:
+        """Stores the message (a retry finds it stored); False when the database failed."""
         try:
-            return await self._seen.claim(inbound.dedupe_key)
-        except Exception:
-            # Answering twice beats not answering: we ack, so WeChat won't retry.
-            logger.exception("dedupe store unavailable; handling %s anyway", inbound.dedupe_key)
-            return True
+            stored = await self.intake.accept(
+                key=inbound.dedupe_key,
+                conversation_id=conversation_id(inbound.openid),
+                position=position(inbound.create_time, _number(inbound.msg_id)),
+                payload=clean_json(_payload_of(inbound)),
+            )
+        except SQLAlchemyError:
+            logger.exception("WeChat message %s not stored", inbound.dedupe_key)
+            return False
+        if not stored:
+            logger.info("WeChat message %s retried, already stored", inbound.dedupe_key)
+        return True
 
-    async def _handle(self, inbound: Inbound, on_new_message: OnNewMessage) -> None:
+    async def _handle(
+        self, inbound: Inbound, key: str, on_new_message: OnNewMessage, output: OutputChannel
+    ) -> None:
         sender_id = conversation_id(inbound.openid)
         if inbound.kind is InboundKind.UNSUPPORTED:
             await self._output.send_text_message(sender_id, BILINGUAL_REPLY)
@@ -196,10 +226,10 @@ class WeChatInput(InputChannel):
         await on_new_message(
             UserMessage(
                 clean_text(text),
-                self._output,
+                output,
                 sender_id,
                 input_channel=self.name(),
-                message_id=inbound.msg_id,
+                message_id=key,
                 metadata={"wechat": {"msg_type": inbound.msg_type, "msg_id": inbound.msg_id}},
             )
         )
@@ -211,6 +241,20 @@ class WeChatInput(InputChannel):
         if payloads and match and 1 <= int(match.group(1)) <= len(payloads):
             return payloads[int(match.group(1)) - 1]
         return text
+
+
+def _payload_of(inbound: Inbound) -> dict[str, Any]:
+    fields = dataclasses.asdict(inbound)
+    fields["kind"] = inbound.kind.value
+    return fields
+
+
+def _inbound_of(payload: dict[str, Any]) -> Inbound:
+    return Inbound(**{**payload, "kind": InboundKind(payload["kind"])})
+
+
+def _number(text: str | None) -> int:
+    return int(text) if text and text.isdigit() else 0
 
 
 def _signature_args(request: Request) -> tuple[str, str, str]:

@@ -52,6 +52,8 @@ class Inbound:
         msg_type: WeChat's ``MsgType`` (``text``, ``image``, ``event`` …).
         text: The customer's text, for ``TEXT``.
         msg_id: WeChat's ``MsgId``; events have none.
+        create_time: WeChat's ``CreateTime`` (seconds), the customer's order
+            of messages with ``MsgId``.
     """
 
     kind: InboundKind
@@ -60,6 +62,7 @@ class Inbound:
     msg_type: str
     text: str | None = None
     msg_id: str | None = None
+    create_time: int = 0
 
 
 def conversation_id(openid: str) -> str:
@@ -178,10 +181,21 @@ def parse_message(text: str) -> Inbound | None:
     if msg_type == "event":
         return _event(message, fields, openid=openid, account=account)
     msg_id = fields.get("MsgId") if isinstance(fields.get("MsgId"), str) else None
+    created = _create_time(fields["CreateTime"])
     key = f"wechat:{account}:msg:{msg_id or openid + ':' + fields['CreateTime'] + ':' + msg_type}"
     if isinstance(message, TextMessage) and (message.content or "").strip():
-        return Inbound(InboundKind.TEXT, openid, key, msg_type, text=message.content, msg_id=msg_id)
-    return Inbound(InboundKind.UNSUPPORTED, openid, key, msg_type, msg_id=msg_id)
+        return Inbound(
+            InboundKind.TEXT,
+            openid,
+            key,
+            msg_type,
+            text=message.content,
+            msg_id=msg_id,
+            create_time=created,
+        )
+    return Inbound(
+        InboundKind.UNSUPPORTED, openid, key, msg_type, msg_id=msg_id, create_time=created
+    )
 
 
 def _event(message: Any, fields: dict[str, Any], *, openid: str, account: str) -> Inbound | None:
@@ -191,5 +205,17 @@ def _event(message: Any, fields: dict[str, Any], *, openid: str, account: str) -
     if isinstance(message, UnsubscribeEvent):
         return None
     if isinstance(message, SubscribeEvent | SubscribeScanEvent):
-        return Inbound(InboundKind.SUBSCRIBE, openid, key, "event")
+        return Inbound(
+            InboundKind.SUBSCRIBE,
+            openid,
+            key,
+            "event",
+            create_time=_create_time(fields["CreateTime"]),
+        )
     return None
+
+
+def _create_time(text: str) -> int:
+    """``CreateTime`` as a number; 0 when it is not one (the order is then arrival)."""
+    text = text.strip()
+    return int(text) if text.isdigit() and len(text) <= 19 else 0

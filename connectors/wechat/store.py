@@ -5,7 +5,7 @@ minutes after a new one is fetched, so replicas must share one), the last
 buttons sent to each customer (so "1" means the same on every replica), and
 the replies WeChat refused (so an agent can see what never arrived). All live
 in Redis when ``REDIS_URL`` is set, else in the project's database, next to
-:mod:`connectors.dedupe`'s table. The stores are synchronous, like wechatpy;
+the intake's inbound table. The stores are synchronous, like wechatpy;
 async code calls them through :func:`connectors.database.run_quick` (on
 the event loop for a SQLite file, else in a thread).
 """

@@ -201,11 +201,11 @@ def test_a_button_is_clicked_in_english_and_its_title_is_kept(
 ECHO_SERVER = """
 import sys
 from sanic import Sanic
-from connectors.dedupe import SqlSeenMessages
+from tests.support.intake_stores import sqlite_intake
 from connectors.webchat.channel import WebChatInput
 
 port, seen_db = int(sys.argv[1]), sys.argv[2]
-channel = WebChatInput(seen_messages=SqlSeenMessages(f"sqlite:///{seen_db}"))
+channel = WebChatInput(intake=sqlite_intake(seen_db, "webchat"))
 
 async def on_new_message(message):
     await message.output_channel.send_text_message(message.sender_id, "echo: " + message.text)

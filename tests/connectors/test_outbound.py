@@ -19,7 +19,6 @@ import pytest
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Sanic
 
-from connectors.dedupe import SqlSeenMessages
 from connectors.outbound import MAX_OUTBOUND_BYTES
 from connectors.telegram.channel import TelegramInput
 from connectors.telegram.output import TelegramOutput
@@ -28,6 +27,7 @@ from connectors.webchat.output import WebChatOutput
 from connectors.wechat.channel import WeChatInput
 from connectors.wechat.output import WeChatOutput
 from tests.connectors.webchat.test_webchat_channel import Client
+from tests.support.intake_stores import sqlite_intake
 from tests.support.sanic_server import serve_sanic
 from tests.support.telegram_api import TelegramApi, running_telegram_api
 from tests.support.wechat_api import WeChatApi, running_wechat_api
@@ -84,7 +84,7 @@ def telegram(telegram_api: TelegramApi, environment: Path) -> TelegramInput:
         bot_token=TELEGRAM_TOKEN,
         secret_token=TELEGRAM_SECRET,
         api_base_url=telegram_api.base_url,
-        seen=SqlSeenMessages(f"sqlite:///{environment / 'seen.db'}"),
+        intake=sqlite_intake(environment / "seen.db", "telegram"),
         max_attempts=1,
     )
 
@@ -319,7 +319,7 @@ async def test_a_replayed_wechat_message_reaches_rasa_on_its_channel(
 
 @pytest.fixture
 def webchat(environment: Path) -> WebChatInput:
-    return WebChatInput(seen_messages=SqlSeenMessages(f"sqlite:///{environment / 'seen.db'}"))
+    return WebChatInput(intake=sqlite_intake(environment / "seen.db", "webchat"))
 
 
 async def test_an_agent_reply_reaches_every_tab_of_the_web_chat_session(

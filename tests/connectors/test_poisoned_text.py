@@ -23,7 +23,6 @@ from sanic import Sanic
 
 from bot import settings
 from bot.common.clean_text import REPLACEMENT
-from connectors.dedupe import SqlSeenMessages
 from connectors.rest import CleanRestInput
 from connectors.webchat.channel import WebChatInput
 from tests.connectors.telegram.test_telegram_channel import (
@@ -34,6 +33,7 @@ from tests.connectors.telegram.test_telegram_channel import (
     webhook,
 )
 from tests.connectors.webchat.test_webchat_channel import clients, serve
+from tests.support.intake_stores import sqlite_intake
 from tests.support.sanic_server import serve_sanic
 from tests.support.telegram_api import TelegramApi, running_telegram_api
 
@@ -119,7 +119,7 @@ async def test_web_chat_cleans_the_text_before_rasa(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(Sanic, "test_mode", True)
-    channel = WebChatInput(seen_messages=SqlSeenMessages(f"sqlite:///{tmp_path / 'seen.db'}"))
+    channel = WebChatInput(intake=sqlite_intake(tmp_path / "seen.db", "webchat"))
     async with serve(channel) as served, clients(served.url) as (client,):
         session_id = await client.session()
         ack = await client.say(

@@ -65,6 +65,8 @@
     },
   };
   var STORAGE_KEY = "shop-assistant:webchat:session";
+  // The page numbers its messages; the server handles them in that order.
+  var SEQ_KEY = "shop-assistant:webchat:seq";
   // Hide the typing dots if no answer comes (e.g. a human agent took over).
   var TYPING_TIMEOUT_MS = 30000;
 
@@ -324,7 +326,10 @@
     }
     addTurn("user", shown || text, [], false);
     setTyping(true);
+    var seq = (parseInt(load(SEQ_KEY), 10) || 0) + 1;
+    store(SEQ_KEY, String(seq));
     socket.emit("user_uttered", {
+      seq: seq,
       message: text,
       session_id: sessionId,
       message_id: newId(),

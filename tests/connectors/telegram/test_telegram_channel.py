@@ -9,6 +9,7 @@ outbound path to the stand-in Bot API (tests/support/telegram_api.py).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 import uuid
@@ -23,9 +24,11 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot import settings
-from connectors.dedupe import seen_messages_from_settings
+from connectors.intake.store import Received, position
 from connectors.telegram.channel import MAX_BODY_BYTES, SECRET_HEADER, TelegramInput
 from connectors.telegram.errors import TelegramConfigError, TelegramSendError
+from connectors.telegram.parse import parse_update
+from tests.support.intake_stores import sqlite_intake
 from tests.support.sanic_server import serve_sanic
 from tests.support.telegram_api import TelegramApi, running_telegram_api
 
@@ -133,7 +136,7 @@ def quick_typing_channel(api: TelegramApi, typing_after_s: float) -> TelegramInp
         bot_token=TOKEN,
         secret_token=SECRET,
         api_base_url=api.base_url,
-        seen=seen_messages_from_settings(settings.load()),
+        intake=sqlite_intake(settings.load().var_dir / "connectors.db", "telegram"),
         typing_after_s=typing_after_s,
     )
 
@@ -179,8 +182,15 @@ async def test_the_webhook_acknowledges_before_the_assistant_answers(
 
 
 async def test_a_failing_assistant_never_fails_the_webhook(
-    api: TelegramApi, environment: Path, caplog: pytest.LogCaptureFixture
+    api: TelegramApi,
+    environment: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Each update is tried INTAKE_MAX_FAILURES times, then given up; the next one goes on."""
+    monkeypatch.setenv("INTAKE_MAX_FAILURES", "2")
+    monkeypatch.setenv("INTAKE_MAX_BACKOFF_S", "0.01")
+
     class BrokenRasa(RecordingRasa):
         async def __call__(self, message: UserMessage) -> None:
             self.messages.append(message)
@@ -192,8 +202,11 @@ async def test_a_failing_assistant_never_fails_the_webhook(
         await channel.background.wait()
         second = await post(client, url, fixture("message_start"))
         await channel.background.wait()
+        assert channel.intake.store.counts() == {"pending": 0, "done": 2}
     assert (first.status_code, second.status_code) == (200, 200)
-    assert len(rasa.messages) == 2
+    assert [message.text for message in rasa.messages] == ["Where is my order 20241105001?"] * 2 + [
+        "/greet"
+    ] * 2
     assert "the agent is not loaded" in caplog.text
 
 
@@ -407,7 +420,7 @@ async def test_429_retries_are_bounded(api: TelegramApi, environment: Path) -> N
         bot_token=TOKEN,
         secret_token=SECRET,
         api_base_url=api.base_url,
-        seen=_seen(environment),
+        intake=sqlite_intake(environment / "connectors.db", "telegram"),
         max_attempts=2,
     )
     await channel.start()
@@ -455,13 +468,60 @@ async def test_a_token_telegram_rejects_refuses_to_start(
         bot_token="987654321:AAWrongTokenWrongTokenWrongToken00",
         secret_token=SECRET,
         api_base_url=api.base_url,
-        seen=_seen(environment),
+        intake=sqlite_intake(environment / "connectors.db", "telegram"),
     )
     with pytest.raises(TelegramConfigError, match="rejected"):
         await channel.start()
 
 
-def _seen(var_dir: Path) -> Any:
-    from connectors.dedupe import SqlSeenMessages
+# --- the durable intake -----------------------------------------------------------
 
-    return SqlSeenMessages(f"sqlite:///{var_dir / 'seen.db'}")
+
+async def test_an_update_the_database_cannot_store_is_refused_503_for_telegram_to_retry(
+    api: TelegramApi, environment: Path
+) -> None:
+    rasa = RecordingRasa()
+    async with webhook(api, rasa) as (channel, client, url):
+        with channel.intake.store._engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE connector_inbound")
+        answer = await post(client, url, fixture("message_text"))
+        await channel.background.wait()
+    assert answer.status_code == 503
+    assert rasa.messages == []
+
+
+async def test_updates_stored_by_a_process_that_died_are_answered_after_the_start(
+    api: TelegramApi, environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows a killed process left pending are taken up once its lease ran out, in order."""
+    monkeypatch.setenv("INTAKE_REPLAY_EVERY_S", "0.1")
+    dead = make_channel(api)
+    for update_id in (30002, 30001):
+        update = fixture("message_text") | {"update_id": update_id}
+        update["message"] = update["message"] | {"text": f"update {update_id}"}
+        inbound = parse_update(update, None)
+        assert inbound is not None
+        dead.intake.store.add(
+            Received(
+                f"telegram:{api.bot_id}:update:{update_id}",
+                "telegram",
+                inbound.conversation_id,
+                position(update_id),
+                {**dataclasses.asdict(inbound), "kind": inbound.kind.value},
+            ),
+            owner="a process that died",
+            lease_s=0.2,
+        )
+    rasa = RecordingRasa()
+    async with webhook(api, rasa) as (channel, _client, _url):
+        for _ in range(100):
+            if channel.intake.store.counts()["done"] == 2:
+                break
+            await asyncio.sleep(0.05)
+        await channel.background.wait()
+    assert [message.text for message in rasa.messages] == ["update 30001", "update 30002"]
+    assert [message.message_id for message in rasa.messages] == [
+        f"telegram:{api.bot_id}:update:30001",
+        f"telegram:{api.bot_id}:update:30002",
+    ]
+    assert api.sent_texts(1111111) == ["echo: update 30001", "echo: update 30002"]

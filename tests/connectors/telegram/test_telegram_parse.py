@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from telegram import Bot
 
-from connectors.dedupe import SqlSeenMessages
 from connectors.telegram.channel import TelegramInput, unsupported_reply
 from connectors.telegram.errors import MalformedUpdate, TelegramConfigError, UnknownRecipient
 from connectors.telegram.parse import Inbound, InboundKind, parse_update
 from connectors.telegram.send import chat_id_of, inline_keyboard, split_text
+from tests.support.intake_stores import sqlite_intake
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "telegram"
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -218,7 +218,7 @@ def test_buttons_become_an_inline_keyboard_of_payloads() -> None:
 def _channel(tmp_path: Path, **overrides: Any) -> TelegramInput:
     options: dict[str, Any] = {"bot_token": TOKEN, "secret_token": SECRET}
     options |= overrides
-    return TelegramInput(seen=SqlSeenMessages(f"sqlite:///{tmp_path / 'seen.db'}"), **options)
+    return TelegramInput(intake=sqlite_intake(tmp_path / "seen.db", "telegram"), **options)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,6 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from connectors.dedupe import SqlSeenMessages
 from connectors.webchat.channel import WebChatInput
 from connectors.webchat.feedback import (
     MAX_FEEDBACK_BYTES,
@@ -30,6 +29,7 @@ from connectors.webchat.feedback import (
 )
 from tests.connectors.webchat.test_webchat_channel import _sanic_test_mode, serve  # noqa: F401
 from tests.support.handoff_api import Answer, HandoffApi, running_handoff_api
+from tests.support.intake_stores import sqlite_intake
 
 SESSION = "5b0e7c9d1a2f4e6b8c0d2e4f6a8b0c1d"
 ANSWER = "Your parcel SF1234567890 is on its way.\n\nAnything else?"
@@ -87,7 +87,7 @@ async def test_a_thumbs_down_reaches_the_service_with_the_answers_timestamp(
     tmp_path: Path, handoff: HandoffApi
 ) -> None:
     agent, answered_at = await _agent()
-    channel = WebChatInput(seen_messages=SqlSeenMessages(f"sqlite:///{tmp_path / 'seen.db'}"))
+    channel = WebChatInput(intake=sqlite_intake(tmp_path / "seen.db", "webchat"))
     async with serve(channel, agent=agent) as served, httpx.AsyncClient() as http:
         url = f"{served.url}/webhooks/webchat/feedback"
         sent = await http.post(

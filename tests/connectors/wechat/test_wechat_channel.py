@@ -103,7 +103,7 @@ def api(app_id: str) -> Iterator[WeChatApi]:
 
 @pytest.fixture
 def backend() -> str:
-    """Where dedupe, token and buttons live; tests parametrize it to try Redis too."""
+    """Where the intake, token and buttons live; tests parametrize it to try Redis too."""
     return "sql"
 
 
@@ -390,8 +390,12 @@ async def test_ack_is_immediate_when_the_bot_is_slow(serve: ServeFactory, api: W
 
 
 async def test_a_failing_bot_does_not_break_the_webhook(
-    serve: ServeFactory, api: WeChatApi
+    serve: ServeFactory, api: WeChatApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Each message is tried INTAKE_MAX_FAILURES times, then given up; the next one goes on."""
+    monkeypatch.setenv("INTAKE_MAX_FAILURES", "2")
+    monkeypatch.setenv("INTAKE_MAX_BACKOFF_S", "0.01")
+
     class BrokenBot(Bot):
         async def __call__(self, message: UserMessage) -> None:
             self.received.append(message)
@@ -402,7 +406,9 @@ async def test_a_failing_bot_does_not_break_the_webhook(
     await webhook.settled()
     assert (await webhook.post(push("text.xml", MsgId="2"))).text == "success"
     await webhook.settled()
-    assert len(webhook.bot.received) == 2
+    assert [message.message_id for message in webhook.bot.received] == [
+        "wechat:toUser:msg:1234567890123456"
+    ] * 2 + ["wechat:toUser:msg:2"] * 2
 
 
 def test_refuses_to_start_without_valid_settings(settings: Settings) -> None:

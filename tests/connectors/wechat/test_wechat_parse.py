@@ -37,6 +37,7 @@ def test_text_message_is_passed_as_text() -> None:
         msg_type="text",
         text="this is a test",
         msg_id="1234567890123456",
+        create_time=1348831860,
     )
 
 
