@@ -14,7 +14,9 @@ check is otherwise the same: the same schema, the same error chosen by
 
 And :mod:`bot.runtime.degraded`: a custom action that fails (the action server
 down) answers with an apology, or hands the conversation to a person, instead
-of leaving the customer in silence.
+of leaving the customer in silence. And :mod:`bot.runtime.lock_retry`: a
+message waiting behind the conversation lock of a replica that died is
+handled once the lock expires, instead of being dropped.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
-from bot.runtime import degraded
+from bot.runtime import degraded, lock_retry
 
 _HINT = (
     ". Failed to validate Action server response from API, make sure your response"
@@ -65,6 +67,7 @@ def install() -> None:
     """Puts :func:`validate_action_result` in Rasa's place, and degraded answers in."""
     RemoteAction._validate_action_result = validate_action_result
     degraded.install()
+    lock_retry.install()
 
 
 def main() -> None:

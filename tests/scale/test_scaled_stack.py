@@ -126,10 +126,13 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
             BOT_MODEL_POLL_S="120",  # promotion must reach the replicas through Redis
             BOT_MODEL_CACHE=str(var_dir / "model-cache"),
         )
+        # Kept after the run (make clean removes it): every process's output.
+        artifacts = PROJECT_ROOT / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
         launcher = Process(
             "scaled",
             env,
-            var_dir / "scaled.log",
+            artifacts / "scaled-stack.log",
             command=[sys.executable, "-m", "bot", "run", "--replicas", "2"],
         )
         stats = f"http://127.0.0.1:{ports['HAPROXY_STATS_PORT']}"
@@ -345,8 +348,11 @@ def test_a_rasa_replica_killed_mid_load_is_taken_out_and_no_turn_is_lost(
     ]
     assert unanswered == [], "turns went unanswered (item, replica, seconds after the kill)"
     assert taken_out < 15
-    after = [replica for started, _, replica, _ in results if started > killed_at[0] + taken_out]
-    assert after and set(after) == {"rasa2"}, after
+    # Until the launcher's restart is back (a Rasa server takes well over 20 s
+    # to load), every turn goes to the replica left.
+    out_from, back_by = killed_at[0] + taken_out, killed_at[0] + taken_out + 20
+    alone = [replica for started, _, replica, _ in results if out_from < started < back_by]
+    assert alone and set(alone) == {"rasa2"}, alone
     # The launcher starts it again, and the health check lets it back in.
     wait_until(
         lambda: server_states(scaled.stats)[("rasa", "rasa1")] == "UP",
