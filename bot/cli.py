@@ -25,16 +25,16 @@ from bot import settings
 def _run(args: argparse.Namespace) -> int:
     from bot.training.model_cache import ensure_model
 
-    ensure_model()
-    settings.load().var_dir.mkdir(parents=True, exist_ok=True)
     if args.replicas is not None:
         from bot.runtime.scaled import run_scaled
 
-        try:
-            run_scaled(args.replicas, settings.load())
+        try:  # the settings are checked before a model is trained
+            run_scaled(args.replicas, settings.load(), before=ensure_model)
         except settings.SettingsError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
+    ensure_model()
+    settings.load().var_dir.mkdir(parents=True, exist_ok=True)
     honcho = os.path.join(os.path.dirname(sys.executable), "honcho")
     procfile = str(settings.PROJECT_ROOT / "Procfile")
     os.execv(

@@ -22,6 +22,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -172,8 +173,8 @@ def migrate_handoff(env: dict[str, str]) -> None:
     subprocess.run([str(HANDOFF_PYTHON), "-c", code], cwd=PROJECT_ROOT, env=env, check=True)
 
 
-def run_scaled(replicas: int, settings: Settings) -> None:
-    """Writes ``var/scaled/``, migrates the service's database, then becomes honcho.
+def run_scaled(replicas: int, settings: Settings, *, before: Callable[[], object]) -> None:
+    """Checks the settings, runs ``before`` (the model), writes ``var/scaled/``, becomes honcho.
 
     Raises:
         SettingsError: Missing storage, a bad port, or no ``haproxy`` on the PATH.
@@ -183,6 +184,7 @@ def run_scaled(replicas: int, settings: Settings) -> None:
     if haproxy is None:
         raise SettingsError("haproxy is not installed: `make run-scaled` installs it")
     topology = Topology.from_environment(replicas, settings)
+    before()
     folder = settings.var_dir / "scaled"
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "haproxy.cfg"
