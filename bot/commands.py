@@ -93,7 +93,7 @@ def _print_replicas(replicas: list[Replica]) -> None:
 
 
 def models_command(args: argparse.Namespace) -> int:
-    """``bot models``: what each Rasa replica serves, then the registry, newest first."""
+    """``bot models``: the registry, newest first, then what each Rasa replica serves."""
 
     def run() -> int:
         registry = Registry.from_settings(settings_module.load())
@@ -103,16 +103,18 @@ def models_command(args: argparse.Namespace) -> int:
             replicas = registry.replicas()
         finally:
             registry.close()
-        _print_replicas(replicas)
         if not versions:
             print("no models registered yet (the first `bot retrain` registers them)")
-            return 0
-        print(
-            f"{'v':>4}  {'promoted (UTC)':<16}  {'fingerprint':<16}  {'acc':<5}  {'F1':<5}"
-            f"  {'by':<24}  {'state':<10}  note  path"
-        )
+        else:
+            print(
+                f"{'v':>4}  {'promoted (UTC)':<16}  {'fingerprint':<16}  {'acc':<5}  {'F1':<5}"
+                f"  {'by':<24}  {'state':<10}  note  path"
+            )
         for version in versions:
             print(_row(version, serving.version if serving else None))
+        if replicas:
+            print()  # the registry's table, then the replicas
+        _print_replicas(replicas)
         return 0
 
     return _guarded(run)

@@ -12,6 +12,7 @@ a turn lost, then comes back (the launcher restarts it).
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import itertools
@@ -32,6 +33,7 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 
 from bot.training.evaluate import Scores
 from bot.training.model_cache import current_model_path, ensure_model
@@ -70,6 +72,7 @@ class Scaled:
     shop: str
     stats: str
     rasa_ports: list[int]
+    handoff_ports: list[int]
     database: str
     telegram: TelegramApi
     env: dict[str, str]
@@ -156,6 +159,7 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
                 shop=f"http://127.0.0.1:{ports['DEMO_SHOP_PORT']}",
                 stats=stats,
                 rasa_ports=[base + 1, base + 2],
+                handoff_ports=[base + 201, base + 202],
                 database=database,
                 telegram=api,
                 env=env,
@@ -263,6 +267,54 @@ def test_a_telegram_customer_is_handed_to_an_agent_and_back(scaled: Scaled) -> N
         timeout_s=60,
         what="handed back, with every customer message recorded",
     )
+
+
+async def _next_event_about(url: str, cid: str, timeout_s: float) -> dict[str, Any]:
+    async with websockets.connect(url) as socket_:
+        while True:
+            raw = await asyncio.wait_for(socket_.recv(), timeout_s)
+            event = json.loads(raw)
+            if cid in str(raw) and event.get("type") == "conversation.assigned":
+                return dict(event)
+
+
+def test_live_events_reach_an_agent_connected_to_the_other_service_replica(
+    scaled: Scaled,
+) -> None:
+    sender = f"webchat:{uuid.uuid4().hex[:12]}"
+    with httpx.Client(timeout=120) as http:
+        replies, _ = _say(http, scaled.front, sender, "转人工")
+    assert replies
+    admin = HandoffClient(scaled.front, *ADMIN, timeout_s=60)
+    username, password = admin.create_agent(prefix="live")
+    agent = HandoffClient(scaled.front, username, password, timeout_s=60)
+    agent.wait_for(sender, lambda c: c["status"] == "pending", timeout_s=60, what="the hand-off")
+    token = agent.http.headers["Authorization"].removeprefix("Bearer ")
+    first, second = (f"127.0.0.1:{port}" for port in scaled.handoff_ports)
+    on_second = HandoffClient(f"http://{second}", username, password, timeout_s=60)
+
+    async def watch() -> list[dict[str, Any]]:
+        listeners = [
+            asyncio.create_task(
+                _next_event_about(f"ws://{first}/api/ws?token={token}", sender, 60)
+            ),
+            asyncio.create_task(
+                _next_event_about(
+                    f"ws://{scaled.front.removeprefix('http://')}/api/ws?token={token}", sender, 60
+                )
+            ),
+        ]
+        await asyncio.sleep(1)  # both sockets open and subscribed
+        claimed = await asyncio.to_thread(on_second.post, sender, "assign")
+        assert claimed.status_code == 200, claimed.text
+        return list(await asyncio.gather(*listeners))
+
+    events = asyncio.run(watch())
+    # The claim on the second replica reached the agent on the first one, and
+    # the one connected through the front door (whichever replica it landed on).
+    for event in events:
+        assert event["conversation"]["id"] == sender, event
+        assert event["conversation"]["assignee"] == username, event
 
 
 def _served(port: int) -> dict[str, Any]:
