@@ -5,7 +5,8 @@ on one PostgreSQL database and Redis, started once for the module; every
 request goes through the one front door (or HAProxy's inner addresses, as
 the services use them). A form runs across both Rasa replicas; a Telegram
 customer (the stand-in Bot API) is handed to an agent, answered and handed
-back; a promoted model is served by both Rasa replicas; and a Rasa replica
+back; a claim on one handoff replica reaches an agent's WebSocket on the
+other; a promoted model is served by both Rasa replicas; and a Rasa replica
 killed while conversations go on is taken out by the health check without
 a turn lost, then comes back (the launcher restarts it).
 """
