@@ -14,10 +14,11 @@ HANDOFF_PY := $(HANDOFF_VENV)/bin/python
 PYTHON311 ?= $(shell for p in $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.11*/bin/python3.11 2>/dev/null) $$(command -v python3.11); do "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null && echo "$$p" && break; done)
 HANDOFF_STAMP := $(HANDOFF_VENV)/.installed
 
-.PHONY: help install install-handoff browser model run test eval bench-connectors bench-nlu lint lock lock-handoff clean
+.PHONY: help install install-handoff browser haproxy model run run-scaled test eval bench-connectors bench-nlu lint lock lock-handoff clean
 
 help:
 	@echo "make run    install, train if the data changed, start the whole stack"
+	@echo "make run-scaled REPLICAS=N   N of each server behind HAProxy (PostgreSQL + Redis)"
 	@echo "make test   install, train if needed, run every test"
 	@echo "make eval   score the model on the held-out split"
 	@echo "make lint   ruff, ruff format --check and mypy (run by CI before the tests)"
@@ -51,13 +52,24 @@ model: install
 run: model $(HANDOFF_STAMP)
 	$(PY) -m bot run
 
+# N Rasa servers, action servers and handoff services behind HAProxy, on the
+# PostgreSQL and Redis of DATABASE_URL and REDIS_URL (README, "Scaling out").
+REPLICAS ?= 2
+run-scaled: model haproxy $(HANDOFF_STAMP)
+	$(PY) -m bot run --replicas $(REPLICAS)
+
 # Browser tests use Debian's Chromium and a CJK font (Chinese renders as boxes without it).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi wqy; then \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei; fi
 
-test: model browser $(HANDOFF_STAMP)
+# The load balancer of the scaled stack: Debian's HAProxy package.
+haproxy:
+	@if ! command -v haproxy >/dev/null && ! test -x /usr/sbin/haproxy; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq haproxy; fi
+
+test: model browser haproxy $(HANDOFF_STAMP)
 	$(PY) -m pytest
 	$(HANDOFF_PY) -m pytest tests/handoff
 

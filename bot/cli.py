@@ -1,7 +1,8 @@
 """The project's command line: ``bot <command>`` (or ``python -m bot <command>``).
 
 Commands:
-    run      start the whole stack (honcho and the Procfile) after training
+    run      start the whole stack (honcho and the Procfile) after training;
+             --replicas N: N of each server behind HAProxy (bot/runtime/scaled.py)
     serve    start one process of the stack (rasa, actions, shop)
     train    train a model unless one with the same data fingerprint exists
     eval     score the served model on the held-out split
@@ -24,6 +25,14 @@ from bot import settings
 def _run(args: argparse.Namespace) -> int:
     from bot.training.model_cache import ensure_model
 
+    if args.replicas is not None:
+        from bot.runtime.scaled import run_scaled
+
+        try:  # the settings are checked before a model is trained
+            run_scaled(args.replicas, settings.load(), before=ensure_model)
+        except settings.SettingsError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     ensure_model()
     settings.load().var_dir.mkdir(parents=True, exist_ok=True)
     honcho = os.path.join(os.path.dirname(sys.executable), "honcho")
@@ -118,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="bot", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="start the whole stack").set_defaults(handler=_run)
+    run = commands.add_parser("run", help="start the whole stack")
+    run.add_argument("--replicas", type=int, help="N of each server behind HAProxy")
+    run.set_defaults(handler=_run)
     serve = commands.add_parser("serve", help="start one process of the stack")
     serve.add_argument("process", choices=["rasa", "actions", "shop"])
     serve.set_defaults(handler=_serve)

@@ -15,7 +15,7 @@ from bot import settings as settings_module
 from bot.errors import BotError, DataInvalid, GateRefused, LabelsError
 from bot.training.labels import ANNOTATIONS_FILE, Label, fetch_labels, read_labels_file
 from bot.training.rasa_server import RasaServer
-from bot.training.registry import ModelVersion, Registry
+from bot.training.registry import LIVE_WITHIN_S, ModelVersion, Registry, Replica
 
 EXIT_FAILED, EXIT_BAD_DATA, EXIT_REFUSED = 1, 2, 3
 
@@ -59,6 +59,7 @@ def retrain_command(args: argparse.Namespace) -> int:
                 registry=registry,
                 tolerance=args.tolerance,
                 intent_tolerance=args.intent_tolerance,
+                redis_url=settings.redis_url,
             )
         finally:
             registry.close()
@@ -80,25 +81,40 @@ def _row(version: ModelVersion, serving: int | None) -> str:
     )
 
 
+def _print_replicas(replicas: list[Replica]) -> None:
+    for replica in replicas:
+        served = f"version {replica.version}" if replica.version else "an unregistered model"
+        state = "" if replica.alive(LIVE_WITHIN_S) else "  (silent: stopped?)"
+        print(
+            f"replica {replica.name} ({replica.url}) serves {served} ({replica.model_id}),"
+            f" seen {replica.seen_at:%Y-%m-%d %H:%M:%S}{state}"
+            + (f"; {replica.error}" if replica.error else "")
+        )
+
+
 def models_command(args: argparse.Namespace) -> int:
-    """``bot models``: the registry, newest first."""
+    """``bot models``: the registry, newest first, then what each Rasa replica serves."""
 
     def run() -> int:
         registry = Registry.from_settings(settings_module.load())
         try:
             versions = registry.versions()
             serving = registry.serving()
+            replicas = registry.replicas()
         finally:
             registry.close()
         if not versions:
             print("no models registered yet (the first `bot retrain` registers them)")
-            return 0
-        print(
-            f"{'v':>4}  {'promoted (UTC)':<16}  {'fingerprint':<16}  {'acc':<5}  {'F1':<5}"
-            f"  {'by':<24}  {'state':<10}  note  path"
-        )
+        else:
+            print(
+                f"{'v':>4}  {'promoted (UTC)':<16}  {'fingerprint':<16}  {'acc':<5}  {'F1':<5}"
+                f"  {'by':<24}  {'state':<10}  note  path"
+            )
         for version in versions:
             print(_row(version, serving.version if serving else None))
+        if replicas:
+            print()  # the registry's table, then the replicas
+        _print_replicas(replicas)
         return 0
 
     return _guarded(run)
@@ -117,6 +133,7 @@ def rollback_command(args: argparse.Namespace) -> int:
                 registry=registry,
                 models_dir=args.project / "models",
                 annotations_file=args.project / ANNOTATIONS_FILE,
+                redis_url=settings.redis_url,
             )
         finally:
             registry.close()

@@ -15,7 +15,9 @@ check is otherwise the same: the same schema, the same error chosen by
 And :mod:`bot.runtime.event_broker`'s one commit per tracker save for the
 outbox. And :mod:`bot.runtime.degraded`: a custom action that fails (the action server
 down) answers with an apology, or hands the conversation to a person, instead
-of leaving the customer in silence.
+of leaving the customer in silence. And :mod:`bot.runtime.lock_retry`: a
+message waiting behind the conversation lock of a replica that died is
+handled once the lock expires, instead of being dropped.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
 from bot import settings as bot_settings
-from bot.runtime import degraded, event_broker
+from bot.runtime import degraded, event_broker, lock_retry
 
 _HINT = (
     ". Failed to validate Action server response from API, make sure your response"
@@ -68,6 +70,7 @@ def install() -> None:
     RemoteAction._validate_action_result = validate_action_result
     degraded.install(timeout_s=bot_settings.load().action_timeout_s)
     event_broker.install()
+    lock_retry.install()
 
 
 def main() -> None:

@@ -14,8 +14,11 @@ gate kept the serving model; exit 3) or ``failed``.
 while one runs); ``GET /webhooks/retrain/jobs/current`` is the latest job
 (404 before the first). Both demand ``Authorization: Bearer
 <HANDOFF_SERVICE_TOKEN>``. Nothing from the request reaches the command
-line. The job's state lives in this process: with several Rasa replicas, the
-service's ``RASA_URL`` should name one of them for the button.
+line. The job's state lives in the database (:mod:`bot.runtime.job_store`),
+so with several Rasa replicas behind one address any of them answers the
+page's polling, and one job runs at a time across all of them. The job runs
+on the replica that took the request; the model it promotes reaches every
+replica through the registry (:mod:`bot.runtime.model_sync`).
 
 It is a Rasa input channel only to be mounted on the Rasa server; it never
 receives customer messages. ``credentials.yml`` turns it on; ``project``
@@ -29,6 +32,7 @@ import json
 import logging
 import os
 import re
+import socket
 import sys
 import time
 from collections import deque
@@ -44,6 +48,7 @@ from sanic.response import HTTPResponse
 
 from bot import settings as bot_settings
 from bot.common.service_token import token_matches
+from bot.runtime.job_store import HEARTBEAT_S, JobStore, NumberTaken
 from bot.settings import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
@@ -119,32 +124,40 @@ class AlreadyRunning(Exception):
 
 
 class RetrainRunner:
-    """Runs one retrain at a time as a child process and keeps the latest job."""
+    """Runs one retrain at a time as a child process; its jobs live in ``store``."""
 
-    def __init__(self, command: list[str]) -> None:
+    def __init__(self, command: list[str], store: JobStore, *, replica: str = "") -> None:
         """``command`` is run as is, with this process's environment."""
         self.command = command
-        self.current: RetrainJob | None = None
+        self.store = store
+        self.replica = replica or socket.gethostname()
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
-    def for_project(cls, project: Path) -> RetrainRunner:
+    def for_project(cls, project: Path, store: JobStore, *, replica: str = "") -> RetrainRunner:
         """``python -m bot retrain --from-service --project <project>``."""
-        return cls(
-            [sys.executable, "-m", "bot", "retrain", "--from-service", "--project", str(project)]
-        )
+        command = [sys.executable, "-m", "bot", "retrain", "--from-service"]
+        return cls([*command, "--project", str(project)], store, replica=replica)
 
-    def start(self, requested_by: str) -> RetrainJob:
-        """Starts a job.
+    async def latest(self) -> dict[str, Any] | None:
+        """The newest job of any replica, as the page's JSON (with the replica running it)."""
+        job = await asyncio.to_thread(self.store.latest)
+        return None if job is None else job | {"stages": list(STAGES)}
+
+    async def start(self, requested_by: str) -> RetrainJob:
+        """Starts a job here.
 
         Raises:
-            AlreadyRunning: The previous job has not finished.
+            AlreadyRunning: A job (of any replica) has not finished.
         """
-        if self.current is not None and self.current.state == "running":
-            raise AlreadyRunning(f"retrain {self.current.number} is still running")
-        number = self.current.number + 1 if self.current else 1
-        job = RetrainJob(number, requested_by)
-        self.current = job
+        latest = await self.latest()
+        if latest is not None and latest["state"] == "running":
+            raise AlreadyRunning(f"retrain {latest['number']} is still running")
+        job = RetrainJob(latest["number"] + 1 if latest else 1, requested_by)
+        try:
+            await asyncio.to_thread(self.store.insert, job.as_json(), replica=self.replica)
+        except NumberTaken as error:
+            raise AlreadyRunning(f"retrain {job.number} was started by another replica") from error
         self._task = asyncio.get_running_loop().create_task(self._run(job))
         return job
 
@@ -153,8 +166,20 @@ class RetrainRunner:
         if self._task is not None:
             await self._task
 
+    async def _save(self, job: RetrainJob) -> None:
+        try:
+            await asyncio.to_thread(self.store.save, job.as_json())
+        except Exception:  # the job goes on; the page sees it at the next save
+            logger.exception("could not save retrain %s", job.number)
+
+    async def _heartbeat(self, job: RetrainJob) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            await self._save(job)
+
     async def _run(self, job: RetrainJob) -> None:
         logger.info("retrain %s requested by %s", job.number, job.requested_by)
+        heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(job))
         try:
             process = await asyncio.create_subprocess_exec(
                 *self.command,
@@ -166,12 +191,18 @@ class RetrainRunner:
             )
             assert process.stdout is not None
             async for raw in process.stdout:
+                before = (job.stage, len(job.log), job.log[-1] if job.log else None)
                 job.read(raw.decode("utf-8", errors="replace"))
+                if (job.stage, len(job.log), job.log[-1] if job.log else None) != before:
+                    await self._save(job)
             job.finish(await process.wait())
         except Exception as error:  # the job must end in a state the page can show
             logger.exception("retrain %s could not run", job.number)
             job.log.append(f"error: {error}")
             job.finish(-1)
+        finally:
+            heartbeat.cancel()
+        await self._save(job)
         logger.info("retrain %s: %s", job.number, job.state)
 
 
@@ -187,7 +218,13 @@ class RetrainJobsInput(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> RetrainJobsInput:
         """``project``: the assistant's folder (default: this checkout)."""
         project = str((credentials or {}).get("project") or "").strip()
-        return cls(RetrainRunner.for_project(Path(project) if project else PROJECT_ROOT))
+        settings = bot_settings.load()
+        store = JobStore.from_settings(settings)
+        replica = f"{socket.gethostname()}:{settings.rasa_port}"
+        runner = RetrainRunner.for_project(
+            Path(project) if project else PROJECT_ROOT, store, replica=replica
+        )
+        return cls(runner)
 
     def __init__(self, runner: RetrainRunner, *, token: str | None = None) -> None:
         """``token``: the service token; by default from the settings, read at start-up."""
@@ -218,9 +255,9 @@ class RetrainJobsInput(InputChannel):
             if not isinstance(who, str) or not _REQUESTED_BY.fullmatch(who):
                 return response.json({"error": "requested_by must be a user name"}, status=400)
             try:
-                job = self.runner.start(who)
+                job = await self.runner.start(who)
             except AlreadyRunning as error:
-                current = self.runner.current.as_json() if self.runner.current else None
+                current = await self.runner.latest()
                 return response.json({"error": str(error), "job": current}, status=409)
             return response.json(job.as_json(), status=202)
 
@@ -228,8 +265,9 @@ class RetrainJobsInput(InputChannel):
         async def current(request: Request) -> HTTPResponse:
             if (answer := refused(request)) is not None:
                 return answer
-            if self.runner.current is None:
+            job = await self.runner.latest()
+            if job is None:
                 return response.json({"error": "no retrain yet"}, status=404)
-            return response.json(self.runner.current.as_json())
+            return response.json(job)
 
         return blueprint

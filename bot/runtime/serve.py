@@ -95,9 +95,14 @@ def enabled_credentials(source: Path, environ: dict[str, str]) -> dict[str, obje
     return enabled
 
 
+def credentials_path(settings: Settings) -> Path:
+    """``var/credentials-<RASA_PORT>.yml``: one per Rasa server, as their settings differ."""
+    return settings.var_dir / f"credentials-{settings.rasa_port}.yml"
+
+
 def write_credentials(settings: Settings, environ: dict[str, str]) -> Path:
-    """Writes the enabled channels, settings filled in, to ``var/credentials.yml``."""
-    target = settings.var_dir / "credentials.yml"
+    """Writes the enabled channels, settings filled in, to :func:`credentials_path`."""
+    target = credentials_path(settings)
     channels = enabled_credentials(PROJECT_ROOT / "credentials.yml", environ)
     target.touch(mode=0o600, exist_ok=True)
     target.chmod(0o600)  # it holds the platforms' secrets
@@ -118,7 +123,7 @@ def rasa_command(settings: Settings) -> list[str]:
         "--model",
         str(current_model_path()),
         "--credentials",
-        str(settings.var_dir / "credentials.yml"),
+        str(credentials_path(settings)),
         "--endpoints",
         str(PROJECT_ROOT / "endpoints.yml"),
         "--cors",

@@ -1,8 +1,13 @@
 """Serving a model: which one is served, promoting a new one, rolling back.
 
-A promoted model is loaded into the running Rasa server (``PUT /model``),
-``models/current.tar.gz`` is pointed at it (so a restart serves it too),
-it is kept in the model cache, and it is recorded in the registry.
+A promoted model is recorded in the registry as the served version,
+``models/current.tar.gz`` is pointed at it (so a restart serves it too), and
+it is kept in the model cache. Every Rasa replica watches the registry
+(:mod:`bot.runtime.model_sync`; at once when ``REDIS_URL`` carries the news)
+and loads the served version into itself with ``PUT /model``; promotion and
+rollback wait until every live replica reports serving it. When no replica
+reports at all (a Rasa server started without the watcher), the model is
+loaded into the server at ``RASA_URL`` directly, as before.
 """
 
 from __future__ import annotations
@@ -13,16 +18,20 @@ import logging
 import shutil
 import socket
 import tarfile
+import time
 from dataclasses import asdict
 from pathlib import Path
 
 from bot.errors import RasaServerError, RegistryError
 from bot.training.evaluate import Scores
 from bot.training.model_cache import CURRENT_MODEL, cache_dir, point_current_at
+from bot.training.model_news import announce
 from bot.training.rasa_server import RasaServer
-from bot.training.registry import ModelVersion, Registry
+from bot.training.registry import LIVE_WITHIN_S, ModelVersion, Registry
 
 logger = logging.getLogger(__name__)
+
+SERVED_TIMEOUT_S = 600.0
 
 
 def who() -> str:
@@ -99,6 +108,41 @@ def load_into_server(server: RasaServer, model: Path) -> bool:
     return True
 
 
+def serve_everywhere(
+    version: ModelVersion,
+    *,
+    server: RasaServer,
+    registry: Registry,
+    redis_url: str | None = None,
+    timeout_s: float = SERVED_TIMEOUT_S,
+    poll_s: float = 0.5,
+) -> bool:
+    """Waits until every live replica serves ``version`` (announced on Redis first).
+
+    Returns False when no replica reports and the server at ``RASA_URL`` is
+    down too (it serves the registry's version when started).
+
+    Raises:
+        RasaServerError: A replica failed to load it, or not all did in time.
+    """
+    announce(redis_url, version.version)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        live = [r for r in registry.replicas() if r.alive(LIVE_WITHIN_S)]
+        if not live:
+            return load_into_server(server, Path(version.path))
+        failed = [r for r in live if (r.error or "").startswith(f"version {version.version}:")]
+        if failed:
+            reasons = "; ".join(f"{r.name}: {r.error}" for r in failed)
+            raise RasaServerError(f"a replica could not load it: {reasons}")
+        behind = [r.name for r in live if r.model_id != version.model_id]
+        if not behind:
+            return True
+        if time.monotonic() > deadline:
+            raise RasaServerError(f"version {version.version} not served in time by {behind}")
+        time.sleep(poll_s)
+
+
 def promote(
     candidate: Path,
     *,
@@ -108,23 +152,37 @@ def promote(
     scores: Scores,
     annotations: str | None,
     note: str = "",
+    redis_url: str | None = None,
 ) -> ModelVersion:
-    """Serves ``candidate`` and records it as the newest version."""
-    loaded = load_into_server(server, candidate)
-    point_current_at(candidate)  # the candidate is trained into models/
+    """Records ``candidate`` as the served version and waits until every replica serves it.
+
+    Raises:
+        RasaServerError: A replica could not load it; the version is withdrawn
+            again (the replicas go back to the one before).
+    """
     cached = cache_dir() / candidate.name
     if not cached.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(candidate, cached)
-    return registry.record(
+    version = registry.record(
         model_id=model_id(candidate),
         fingerprint=fingerprint,
         path=str(candidate.resolve()),
         metrics=_metrics(scores),
         annotations=annotations,
         created_by=who(),
-        note=note if loaded else f"{note} (server not running at promotion)".strip(),
+        note=note,
     )
+    try:
+        served = serve_everywhere(version, server=server, registry=registry, redis_url=redis_url)
+    except Exception:
+        registry.withdraw(version.version, by=f"{who()} (promotion failed)")
+        announce(redis_url, version.version - 1)
+        raise
+    point_current_at(candidate)  # the candidate is trained into models/
+    if not served:
+        registry.set_note(version.version, f"{note} (server not running at promotion)".strip())
+    return registry.version(version.version)
 
 
 def record_baseline(
@@ -143,7 +201,12 @@ def record_baseline(
 
 
 def roll_back(
-    *, server: RasaServer, registry: Registry, models_dir: Path, annotations_file: Path
+    *,
+    server: RasaServer,
+    registry: Registry,
+    models_dir: Path,
+    annotations_file: Path,
+    redis_url: str | None = None,
 ) -> ModelVersion:
     """Serves the version before the served one again; returns it.
 
@@ -159,9 +222,10 @@ def roll_back(
     try:
         if not model.is_file():
             raise RegistryError(f"version {previous.version}'s model {model} is gone")
-        load_into_server(server, model)
+        serve_everywhere(previous, server=server, registry=registry, redis_url=redis_url)
     except Exception:
         registry.undo_roll_back(rolled_back.version)
+        announce(redis_url, rolled_back.version)
         raise
     install(model, models_dir)
     if previous.annotations is None:

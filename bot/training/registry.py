@@ -9,6 +9,10 @@ alone.
 
 The served model is the newest version not rolled back; rolling back marks
 the served version and so serves the one before it.
+
+Every Rasa replica reports here which version it serves
+(``bot_model_replicas``, see :mod:`bot.runtime.model_sync`), so ``bot models``
+lists them and promotion can wait until all of them serve the new version.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ import sqlalchemy as sa
 from bot import settings as bot_settings
 from bot.errors import RegistryError
 from bot.settings import Settings
+
+# A replica that has not reported for this long is taken to be gone (it
+# reports every BOT_MODEL_POLL_S, and loading a model may hold it a while).
+LIVE_WITHIN_S = 120.0
 
 _metadata = sa.MetaData()
 versions_table = sa.Table(
@@ -46,6 +54,41 @@ versions_table = sa.Table(
     sa.Column("rolled_back_by", sa.String(200), nullable=True),
     sa.Column("rolled_back_at", sa.DateTime(timezone=True), nullable=True),
 )
+
+
+replicas_table = sa.Table(
+    "bot_model_replicas",
+    _metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("model_id", sa.String(64), nullable=True),
+    sa.Column("version", sa.Integer, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Replica:
+    """What one Rasa replica last reported: the model it serves, or why it could not load."""
+
+    name: str
+    url: str
+    model_id: str | None
+    version: int | None
+    error: str | None
+    seen_at: datetime
+
+    @classmethod
+    def _from_row(cls, row: Any) -> Replica:
+        values = dict(row._mapping)
+        if values["seen_at"].tzinfo is None:  # SQLite keeps no zone; all UTC
+            values["seen_at"] = values["seen_at"].replace(tzinfo=timezone.utc)
+        return cls(**values)
+
+    def alive(self, within_s: float) -> bool:
+        """Whether it reported within the last ``within_s`` seconds."""
+        return (datetime.now(timezone.utc) - self.seen_at).total_seconds() <= within_s
 
 
 @dataclass(frozen=True)
@@ -108,6 +151,29 @@ class Registry:
                 sa.select(versions_table).order_by(versions_table.c.version.desc())
             )
             return [ModelVersion._from_row(row) for row in rows]
+
+    def version(self, number: int) -> ModelVersion:
+        """One version by its number.
+
+        Raises:
+            RegistryError: There is no such version.
+        """
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                sa.select(versions_table).where(versions_table.c.version == number)
+            ).first()
+        if row is None:
+            raise RegistryError(f"no model version {number}")
+        return ModelVersion._from_row(row)
+
+    def set_note(self, number: int, note: str) -> None:
+        """Replaces a version's note."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                sa.update(versions_table)
+                .where(versions_table.c.version == number)
+                .values(note=note)
+            )
 
     def serving(self) -> ModelVersion | None:
         """The newest version not rolled back, or None when the registry is empty."""
@@ -173,6 +239,15 @@ class Registry:
             ).one()
         return ModelVersion._from_row(rolled_back), ModelVersion._from_row(live[1])
 
+    def withdraw(self, version: int, *, by: str) -> None:
+        """Marks ``version`` rolled back (its promotion failed on a replica)."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                sa.update(versions_table)
+                .where(versions_table.c.version == version)
+                .values(rolled_back_by=by, rolled_back_at=datetime.now(timezone.utc))
+            )
+
     def undo_roll_back(self, version: int) -> None:
         """Serves ``version`` again (when reloading the earlier model failed)."""
         with self._engine.begin() as connection:
@@ -181,3 +256,42 @@ class Registry:
                 .where(versions_table.c.version == version)
                 .values(rolled_back_by=None, rolled_back_at=None)
             )
+
+    def version_of(self, model_id: str | None) -> ModelVersion | None:
+        """The newest registered version with that Rasa model id, if any."""
+        return next((v for v in self.versions() if v.model_id == model_id), None)
+
+    def report(
+        self,
+        *,
+        name: str,
+        url: str,
+        model_id: str | None,
+        version: int | None,
+        error: str | None = None,
+    ) -> None:
+        """Records what replica ``name`` serves now (called by each replica on every poll)."""
+        values = {
+            "url": url,
+            "model_id": model_id,
+            "version": version,
+            "error": error,
+            "seen_at": datetime.now(timezone.utc),
+        }
+        with self._engine.begin() as connection:
+            updated = connection.execute(
+                sa.update(replicas_table).where(replicas_table.c.name == name).values(**values)
+            )
+            if updated.rowcount == 0:
+                connection.execute(sa.insert(replicas_table).values(name=name, **values))
+
+    def replicas(self) -> list[Replica]:
+        """Every replica that ever reported, by name."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(sa.select(replicas_table).order_by(replicas_table.c.name))
+            return [Replica._from_row(row) for row in rows]
+
+    def forget_replica(self, name: str) -> None:
+        """Drops a replica's report (it stopped for good)."""
+        with self._engine.begin() as connection:
+            connection.execute(sa.delete(replicas_table).where(replicas_table.c.name == name))

@@ -139,6 +139,7 @@ def retrain(
     tolerance: float = DEFAULT_TOLERANCE,
     intent_tolerance: float = DEFAULT_INTENT_TOLERANCE,
     say: Callable[[str], None] = print,
+    redis_url: str | None = None,
 ) -> Outcome:
     """Exports, validates, trains, evaluates and promotes or refuses.
 
@@ -206,6 +207,7 @@ def retrain(
             scores=candidate_scores,
             annotations=annotations_file.read_text("utf-8"),
             note=f"{len(prepared.labels)} labelled examples",
+            redis_url=redis_url,
         )
         done = True
         say(f"promoted version {outcome.promoted.version}: {verdict.reasons[0]}")

@@ -2,22 +2,29 @@
 
 The job runs a short script that prints what ``bot retrain`` prints and exits
 with its codes, so the stages, the log and the outcome can be checked in
-seconds; ``tests/test_retrain_loop.py`` presses the button for real.
+seconds; ``tests/test_retrain_loop.py`` presses the button for real. Jobs
+live in the database: on SQLite here, and on real PostgreSQL shared by two
+servers (two replicas) in the last tests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 import pytest
 from sanic import Sanic
 
+from bot.runtime import job_store
+from bot.runtime.job_store import JobStore
 from bot.runtime.retrain_jobs import RetrainJob, RetrainJobsInput, RetrainRunner
+from tests.support.postgres import throwaway_database
 from tests.support.sanic_server import serve_sanic
 
 TOKEN = "service-token-for-the-retrain-tests"
@@ -44,6 +51,20 @@ def _sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Sanic, "test_mode", True)
 
 
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[JobStore]:
+    jobs = JobStore(f"sqlite:///{tmp_path / 'registry.db'}")
+    yield jobs
+    jobs.close()
+
+
+@pytest.fixture
+def shared_store() -> Iterator[str]:
+    """A PostgreSQL database two replicas' stores share (yields its URL)."""
+    with throwaway_database("retrain_jobs") as url:
+        yield url
+
+
 @asynccontextmanager
 async def serving(channel: RetrainJobsInput) -> AsyncIterator[str]:
     async def nothing(_: object) -> None:
@@ -58,8 +79,9 @@ async def serving(channel: RetrainJobsInput) -> AsyncIterator[str]:
             await channel.runner.wait()
 
 
-def _channel(outcome: str) -> RetrainJobsInput:
-    return RetrainJobsInput(RetrainRunner([sys.executable, "-c", PRINTS, outcome]), token=TOKEN)
+def _channel(outcome: str, store: JobStore, replica: str = "rasa-1") -> RetrainJobsInput:
+    runner = RetrainRunner([sys.executable, "-c", PRINTS, outcome], store, replica=replica)
+    return RetrainJobsInput(runner, token=TOKEN)
 
 
 async def _finished(http: httpx.AsyncClient, url: str) -> dict[str, object]:
@@ -71,8 +93,8 @@ async def _finished(http: httpx.AsyncClient, url: str) -> dict[str, object]:
     raise AssertionError("the job never finished")
 
 
-async def test_a_job_runs_reports_its_stages_and_is_promoted() -> None:
-    channel = _channel("promote")
+async def test_a_job_runs_reports_its_stages_and_is_promoted(store: JobStore) -> None:
+    channel = _channel("promote", store)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     async with serving(channel) as url, httpx.AsyncClient(headers=headers) as http:
         assert (await http.get(f"{url}/jobs/current")).status_code == 404
@@ -96,8 +118,8 @@ async def test_a_job_runs_reports_its_stages_and_is_promoted() -> None:
     ]
 
 
-async def test_a_refused_candidate_ends_refused_with_the_reason() -> None:
-    channel = _channel("refuse")
+async def test_a_refused_candidate_ends_refused_with_the_reason(store: JobStore) -> None:
+    channel = _channel("refuse", store)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     async with serving(channel) as url, httpx.AsyncClient(headers=headers) as http:
         await http.post(f"{url}/jobs", json={"requested_by": "ada"})
@@ -112,8 +134,10 @@ async def test_a_refused_candidate_ends_refused_with_the_reason() -> None:
     assert any(str(line).startswith("refused: the serving model stays") for line in job["log"])
 
 
-async def test_only_the_service_token_may_start_or_read_and_bad_bodies_change_nothing() -> None:
-    channel = _channel("promote")
+async def test_only_the_service_token_may_start_or_read_and_bad_bodies_change_nothing(
+    store: JobStore,
+) -> None:
+    channel = _channel("promote", store)
     async with serving(channel) as url, httpx.AsyncClient() as http:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
             start = await http.post(f"{url}/jobs", json={"requested_by": "x"}, headers=headers)
@@ -128,7 +152,7 @@ async def test_only_the_service_token_may_start_or_read_and_bad_bodies_change_no
         too_large = await http.post(f"{url}/jobs", content=b"x" * 5000, headers=good)
         assert [r.status_code for r in bad] == [400, 400, 400]
         assert too_large.status_code == 413
-        assert channel.runner.current is None
+        assert await channel.runner.latest() is None
 
 
 def test_stages_follow_the_commands_output() -> None:
@@ -145,3 +169,46 @@ def test_stages_follow_the_commands_output() -> None:
     failed.finish(1)
     assert failed.state == "failed"
     assert failed.log[-1].startswith("error: cannot fetch labels")
+
+
+async def test_any_replica_answers_about_a_job_another_runs_and_only_one_runs(
+    shared_store: str,
+) -> None:
+    first_store, second_store = JobStore(shared_store), JobStore(shared_store)
+    first = _channel("promote", first_store, replica="rasa-1")
+    second = _channel("promote", second_store, replica="rasa-2")
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        async with (
+            serving(first) as one,
+            serving(second) as two,
+            httpx.AsyncClient(headers=headers) as http,
+        ):
+            started = await http.post(f"{one}/jobs", json={"requested_by": "ada"})
+            assert started.status_code == 202, started.text
+            elsewhere = await http.post(f"{two}/jobs", json={"requested_by": "bob"})
+            assert elsewhere.status_code == 409  # one job across replicas
+            assert elsewhere.json()["job"]["replica"] == "rasa-1"
+            seen = (await http.get(f"{two}/jobs/current")).json()
+            assert (seen["number"], seen["state"], seen["replica"]) == (1, "running", "rasa-1")
+            job = await _finished(http, two)  # polled on the replica not running it
+            assert job["state"] == "promoted" and job["log"][-1].startswith("promoted version 2")
+            again = await http.post(f"{two}/jobs", json={"requested_by": "bob"})
+            assert again.status_code == 202 and again.json()["number"] == 2
+    finally:
+        first_store.close()
+        second_store.close()
+
+
+def test_a_job_whose_replica_fell_silent_is_reported_failed(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = RetrainJob(7, "ada").as_json()
+    store.insert(job, replica="rasa-9")
+    latest = store.latest()
+    assert latest is not None and latest["state"] == "running"
+    monkeypatch.setattr(job_store, "STALE_S", 0.05)  # as if a minute had passed
+    time.sleep(0.1)
+    latest = store.latest()
+    assert latest is not None and latest["state"] == "failed"
+    assert latest["log"][-1] == "error: replica rasa-9 stopped while running it"

@@ -113,3 +113,31 @@ def test_side_by_side_shows_both_models_per_intent() -> None:
     greet = next(line for line in table.splitlines() if line.startswith("greet"))
     assert greet.split() == ["greet", "0.900", "0.500", "-0.400", "worse"]
     assert any(line.startswith("macro F1") and "-0.100" in line for line in table.splitlines())
+
+
+def test_replicas_report_what_they_serve_and_a_silent_one_is_not_alive(
+    registry: Registry,
+) -> None:
+    first = _record(registry, 0.8)
+    registry.report(name="rasa-a", url="http://a", model_id=first.model_id, version=1)
+    registry.report(name="rasa-b", url="http://b", model_id="other", version=None, error="x")
+    registry.report(name="rasa-a", url="http://a", model_id=first.model_id, version=first.version)
+    listed = registry.replicas()
+    assert [(r.name, r.version, r.error) for r in listed] == [
+        ("rasa-a", first.version, None),
+        ("rasa-b", None, "x"),
+    ]
+    assert listed[0].alive(60) and not listed[0].alive(-1)
+    assert registry.version_of(first.model_id) == first
+    assert registry.version_of("unknown") is None
+    registry.forget_replica("rasa-b")
+    assert [r.name for r in registry.replicas()] == ["rasa-a"]
+
+
+def test_a_withdrawn_promotion_serves_the_version_before(registry: Registry) -> None:
+    first, second = _record(registry, 0.8), _record(registry, 0.85)
+    registry.withdraw(second.version, by="carol@host (promotion failed)")
+    assert registry.serving() == first
+    assert registry.version(second.version).rolled_back_by == "carol@host (promotion failed)"
+    with pytest.raises(RegistryError, match="no model version 99"):
+        registry.version(99)
