@@ -61,6 +61,7 @@ class Settings:
     production: bool = False
     escalation_offer_after: int = DEFAULT_ESCALATION_OFFER_AFTER
     escalation_handoff_after: int = DEFAULT_ESCALATION_HANDOFF_AFTER
+    privacy_notice_url: str | None = None
 
 
 def _float(name: str, default: float) -> float:
@@ -96,6 +97,13 @@ def _steps(name: str, default: int) -> int:
 def _optional(name: str) -> str | None:
     value = os.environ.get(name, "").strip()
     return value or None
+
+
+def _http_url(name: str) -> str | None:
+    value = _optional(name)
+    if value is not None and not value.lower().startswith(("https://", "http://")):
+        raise SettingsError(f"{name} must be an http(s) URL, got {value!r}")
+    return value
 
 
 def _production() -> bool:
@@ -145,6 +153,7 @@ def load(*, read_dotenv: bool = True) -> Settings:
         escalation_handoff_after=_steps(
             "ESCALATION_HANDOFF_AFTER", DEFAULT_ESCALATION_HANDOFF_AFTER
         ),
+        privacy_notice_url=_http_url("PRIVACY_NOTICE_URL"),
     )
 
 
