@@ -18,6 +18,11 @@ failure returns events instead of nothing:
   longer needs the action server;
 - otherwise: a short apology, once per customer message.
 
+A failing ``action_session_start`` (the custom one, ``actions/privacy.py``,
+which adds the privacy notice) is replaced by Rasa's own session start, so
+that a new conversation starts as usual; the notice then waits for the next
+session.
+
 Both in the customer's language (the ``language`` slot, else the message's
 own script, else the platform's language code). An action server's
 *rejection* (``ActionExecutionRejection``, how forms refuse a value) is not
@@ -29,7 +34,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa.core.actions.action import Action, ActionExecutionRejection, RemoteAction
+from rasa.core.actions.action import (
+    Action,
+    ActionExecutionRejection,
+    ActionSessionStart,
+    RemoteAction,
+)
 from rasa.core.actions.loops import LoopAction
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import (
@@ -151,6 +161,8 @@ class DegradableAction(Action):
                 self.name(),
                 tracker.sender_id,
             )
+            if self.name() == ActionSessionStart().name():
+                return await ActionSessionStart().run(output_channel, nlg, tracker, domain)
             return fallback_events(tracker, self.name(), self._policy_name)
 
 
