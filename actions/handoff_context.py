@@ -126,6 +126,19 @@ def summary(
     return separator.join(parts).rstrip() + ("." if language == EN else "。")
 
 
+def peak_anger(events: list[dict[str, Any]]) -> float | None:
+    """The highest anger score of the customer's messages in the current session."""
+    scores: list[float] = []
+    for event in events:
+        if event.get("event") == "session_started":
+            scores = []
+        elif event.get("event") == "slot" and event.get("name") == "anger_score":
+            value = event.get("value")
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                scores.append(float(value))
+    return max(scores) if scores else None
+
+
 def handoff_context(
     tracker: Tracker, reason: str, after_sales_cases: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -152,4 +165,5 @@ def handoff_context(
         "intents": intents,
         "transcript": transcript(tracker.events),
         "after_sales_cases": after_sales_cases,
+        "anger_score": peak_anger(tracker.events),
     }

@@ -1,4 +1,4 @@
-"""The customer's language, read from their own words at every turn."""
+"""The customer's language and mood, read from their own words at every turn."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.common.anger import anger_score
 from bot.common.languages import detect_language, language_hint
 
 
 class ActionDetectLanguage(Action):
-    """Custom slot mapping of ``language``: runs after every customer message."""
+    """Custom slot mapping of ``language`` and ``anger_score``: after every customer message.
+
+    ``anger_score`` is the latest message's score, None for a button payload.
+    """
 
     def name(self) -> str:
         return "action_detect_language"
@@ -28,6 +32,7 @@ class ActionDetectLanguage(Action):
         detected = detect_language(message.get("text"), previous)
         if detected is None and previous is None:
             detected = language_hint(message.get("metadata"))
-        if detected is None or detected == previous:
-            return []
-        return [SlotSet("language", detected)]
+        events: list[EventType] = [SlotSet("anger_score", anger_score(message.get("text")))]
+        if detected is not None and detected != previous:
+            events.append(SlotSet("language", detected))
+        return events

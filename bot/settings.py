@@ -67,6 +67,7 @@ class Settings:
     event_queue: str = DEFAULT_EVENT_QUEUE
     event_exchange: str = DEFAULT_EVENT_QUEUE
     action_timeout_s: float = DEFAULT_ACTION_TIMEOUT_S
+    privacy_notice_url: str | None = None
 
 
 def _float(name: str, default: float) -> float:
@@ -102,6 +103,13 @@ def _steps(name: str, default: int) -> int:
 def _optional(name: str) -> str | None:
     value = os.environ.get(name, "").strip()
     return value or None
+
+
+def _http_url(name: str) -> str | None:
+    value = _optional(name)
+    if value is not None and not value.lower().startswith(("https://", "http://")):
+        raise SettingsError(f"{name} must be an http(s) URL, got {value!r}")
+    return value
 
 
 def _production() -> bool:
@@ -155,6 +163,7 @@ def load(*, read_dotenv: bool = True) -> Settings:
         event_queue=_optional("EVENT_QUEUE") or DEFAULT_EVENT_QUEUE,
         event_exchange=_optional("EVENT_EXCHANGE") or DEFAULT_EVENT_QUEUE,
         action_timeout_s=_float("ACTION_TIMEOUT", DEFAULT_ACTION_TIMEOUT_S),
+        privacy_notice_url=_http_url("PRIVACY_NOTICE_URL"),
     )
 
 

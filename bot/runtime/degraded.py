@@ -27,6 +27,11 @@ does not answer in time fills no slot, as Rasa does when it fails:
   longer needs the action server;
 - otherwise: a short apology, once per customer message.
 
+A failing ``action_session_start`` (the custom one, ``actions/privacy.py``,
+which adds the privacy notice) is replaced by Rasa's own session start, so
+that a new conversation starts as usual; the notice then waits for the next
+session.
+
 Both in the customer's language (the ``language`` slot, else the message's
 own script, else the platform's language code). An action server's
 *rejection* (``ActionExecutionRejection``, how forms refuse a value) is not
@@ -43,6 +48,7 @@ from rasa.core.actions.action import (
     Action,
     ActionExecutionRejection,
     ActionExtractSlots,
+    ActionSessionStart,
     RemoteAction,
 )
 from rasa.core.actions.loops import LoopAction
@@ -174,14 +180,17 @@ class DegradableAction(Action):
                 self._timeout_s,
                 tracker.sender_id,
             )
-            return fallback_events(tracker, self.name(), self._policy_name)
         except Exception:
             logger.exception(
                 "custom action %s failed for %s; answering in degraded mode",
                 self.name(),
                 tracker.sender_id,
             )
-            return fallback_events(tracker, self.name(), self._policy_name)
+        if self.name() == ActionSessionStart().name():
+            # The shop's own session start (the privacy notice) waits for the next
+            # session; Rasa's starts this one, so the customer's message is answered.
+            return await ActionSessionStart().run(output_channel, nlg, tracker, domain)
+        return fallback_events(tracker, self.name(), self._policy_name)
 
 
 _ORIGINAL_RUN_ACTION = MessageProcessor._run_action

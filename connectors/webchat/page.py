@@ -16,6 +16,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import settings
 from connectors.routes import as_route
 from connectors.webchat.parse import conversation_id, history_turns, valid_session_id
 
@@ -45,16 +46,22 @@ _PAGE_HEADERS = {
 }
 
 
-def render_page(*, base_path: str, socketio_path: str) -> str:
-    """The page's HTML with the channel's paths filled in (HTML-escaped).
+def render_page(
+    *, base_path: str, socketio_path: str, privacy_notice_url: str | None = None
+) -> str:
+    """The page's HTML with the channel's paths and the notice's link filled in (HTML-escaped).
 
     Args:
         base_path: Where the blueprint is mounted, ending in ``/``.
         socketio_path: The socket.io endpoint's path.
+        privacy_notice_url: ``PRIVACY_NOTICE_URL``; without it the page's
+            notice has no link.
     """
     template = (STATIC_DIR / PAGE_FILE).read_text(encoding="utf-8")
-    return template.replace("__BASE_PATH__", html.escape(base_path)).replace(
-        "__SOCKETIO_PATH__", html.escape(socketio_path)
+    return (
+        template.replace("__BASE_PATH__", html.escape(base_path))
+        .replace("__SOCKETIO_PATH__", html.escape(socketio_path))
+        .replace("__PRIVACY_NOTICE_URL__", html.escape(privacy_notice_url or ""))
     )
 
 
@@ -67,7 +74,11 @@ class WebChatPage:
     """
 
     def __init__(self, *, base_path: str, socketio_path: str) -> None:
-        self._page = render_page(base_path=base_path, socketio_path=socketio_path)
+        self._page = render_page(
+            base_path=base_path,
+            socketio_path=socketio_path,
+            privacy_notice_url=settings.load().privacy_notice_url,
+        )
         self._static = {name: (STATIC_DIR / name).read_bytes() for name in STATIC_FILES}
 
     def mount(self, blueprint: Blueprint) -> None:

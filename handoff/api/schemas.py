@@ -104,6 +104,8 @@ class HandoffBody(BaseModel):
     intents: list[dict[str, Any]] = Field(default_factory=list)
     transcript: list[dict[str, Any]] = Field(default_factory=list)
     after_sales_cases: list[dict[str, Any]] = Field(default_factory=list)
+    # The bot's highest anger score of the customer's messages (0 to 1).
+    anger_score: float | None = Field(default=None, ge=0, le=1)
 
     @field_validator("conversation_id", "channel", "reason", "intent", "language", "summary")
     @classmethod

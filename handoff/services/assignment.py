@@ -9,6 +9,9 @@ from handoff.models import Agent, Conversation, ConversationStatus, Role
 
 TEAMS = ("after_sales", "logistics", "billing", "complaints")
 URGENT_REASONS = frozenset({"sensitive_topic", "complaint"})
+# The bot's anger score (the highest of the customer's messages, 0 to 1) at or
+# above which a hand-off is urgent, whatever its reason.
+ANGRY_SCORE = 0.5
 _TEAM_BY_INTENT = {
     "track_shipment": "logistics",
     "urge_shipment": "logistics",
@@ -27,9 +30,9 @@ def team_for(reason: str | None, intent: str | None) -> str:
     return _TEAM_BY_INTENT.get(intent or "", "after_sales")
 
 
-def is_urgent(reason: str | None) -> bool:
-    """Sensitive topics and complaints jump the queue."""
-    return reason in URGENT_REASONS
+def is_urgent(reason: str | None, anger_score: float | None = None) -> bool:
+    """Sensitive topics, complaints and angry customers jump the queue."""
+    return reason in URGENT_REASONS or (anger_score is not None and anger_score >= ANGRY_SCORE)
 
 
 async def open_load(session: AsyncSession) -> dict[int, int]:

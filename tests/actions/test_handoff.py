@@ -55,11 +55,14 @@ async def test_handoff_closes_an_open_form() -> None:
 async def test_language_slot_follows_each_message() -> None:
     action = ActionDetectLanguage()
     tracker = make_tracker(text="where is my parcel", slots={"language": "zh-Hans"})
-    assert slot_events(await action.run(CollectingDispatcher(), tracker, DOMAIN)) == {
-        "language": "en"
-    }
+    slots = slot_events(await action.run(CollectingDispatcher(), tracker, DOMAIN))
+    assert slots["language"] == "en"
+    assert set(slots) == {"language", "anger_score"}  # scored too (tests/actions/test_language.py)
     tracker = make_tracker(text="20241105001", slots={"language": "en"})
-    assert await action.run(CollectingDispatcher(), tracker, DOMAIN) == []
+    # An order number: the language stays, and it has no words to score.
+    assert slot_events(await action.run(CollectingDispatcher(), tracker, DOMAIN)) == {
+        "anger_score": None
+    }
 
 
 # --- the handoff service: context sent, queue told ---------------------------------
@@ -255,3 +258,27 @@ def test_waits_and_openings_in_the_customers_words() -> None:
     assert describe_opening("2024-11-09T01:00:00Z", "en", now) == "tomorrow at 01:00"
     assert describe_opening("soon", "en", now) is None
     assert describe_opening(None, "en", now) is None
+
+
+async def test_the_hand_off_carries_the_angriest_score_of_the_session(
+    handoff_api: HandoffApi,
+) -> None:
+    history = [
+        {"event": "slot", "name": "anger_score", "value": 0.99},  # an earlier session
+        {"event": "session_started"},
+        {"event": "user", "text": "气死我了，还不发货！"},
+        {"event": "slot", "name": "anger_score", "value": 0.91},
+        {"event": "user", "text": "转人工"},
+        {"event": "slot", "name": "anger_score", "value": 0.12},
+    ]
+    tracker = make_tracker(text="转人工", intent="request_human", history=history)
+    await ActionHandoff().run(CollectingDispatcher(), tracker, DOMAIN)
+    [sent] = handoff_api.received("/api/internal/handoffs")
+    assert sent["anger_score"] == 0.91
+
+
+async def test_without_scores_the_hand_off_has_none(handoff_api: HandoffApi) -> None:
+    tracker = make_tracker(text="转人工", intent="request_human")
+    await ActionHandoff().run(CollectingDispatcher(), tracker, DOMAIN)
+    [sent] = handoff_api.received("/api/internal/handoffs")
+    assert sent["anger_score"] is None

@@ -82,3 +82,15 @@ def test_unusable_values_are_refused(
     monkeypatch.setenv(name, value)
     with pytest.raises(settings.SettingsError, match=name):
         settings.load()
+
+
+def test_the_privacy_notice_url_is_an_http_url(
+    environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PRIVACY_NOTICE_URL", raising=False)
+    assert settings.load().privacy_notice_url is None
+    monkeypatch.setenv("PRIVACY_NOTICE_URL", "https://shop.example/privacy")
+    assert settings.load().privacy_notice_url == "https://shop.example/privacy"
+    monkeypatch.setenv("PRIVACY_NOTICE_URL", "javascript:alert(1)")
+    with pytest.raises(settings.SettingsError, match="PRIVACY_NOTICE_URL"):
+        settings.load()

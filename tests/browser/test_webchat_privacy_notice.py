@@ -3,13 +3,13 @@ message, in the page's language, with the PRIVACY_NOTICE_URL link when the page
 is rendered with one.
 
 The page is the channel's own blueprint in a Sanic process that echoes (no
-Rasa needed). Rendering ``__PRIVACY_NOTICE_URL__`` is the server's part: until
-``connectors/webchat/page.py`` fills it in from the setting, the second server
-below does what it will do (one ``replace`` in ``render_page``).
+Rasa needed); the "with URL" server is started with ``PRIVACY_NOTICE_URL`` set,
+which the channel's own ``render_page`` fills into the page.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -29,16 +29,9 @@ SERVER = """
 import sys
 from sanic import Sanic
 from connectors.dedupe import SqlSeenMessages
-from connectors.webchat import page
 from connectors.webchat.channel import WebChatInput
 
-port, seen_db, notice_url = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-if notice_url:
-    import html
-    render = page.render_page
-    page.render_page = lambda **paths: render(**paths).replace(
-        "__PRIVACY_NOTICE_URL__", html.escape(notice_url)
-    )
+port, seen_db = int(sys.argv[1]), sys.argv[2]
 channel = WebChatInput(seen_messages=SqlSeenMessages(f"sqlite:///{seen_db}"))
 
 async def on_new_message(message):
@@ -51,16 +44,18 @@ app.run(host="127.0.0.1", port=port, access_log=False)
 
 
 class NoticeServer:
-    """The echo page as a process; ``notice_url`` rendered into the page when given."""
+    """The echo page as a process, with ``PRIVACY_NOTICE_URL`` set to ``notice_url`` when given."""
 
     def __init__(self, tmp_path: Path, notice_url: str) -> None:
         self.notice_url = notice_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         log = (tmp_path / f"notice-{self.port}.log").open("wb")
+        environment = {**os.environ, "BOT_IGNORE_DOTENV": "1", "PRIVACY_NOTICE_URL": notice_url}
         self.process = subprocess.Popen(
-            [sys.executable, "-c", SERVER, str(self.port), str(tmp_path / "seen.db"), notice_url],
+            [sys.executable, "-c", SERVER, str(self.port), str(tmp_path / "seen.db")],
             cwd=ROOT,
+            env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
         )

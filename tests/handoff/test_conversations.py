@@ -542,3 +542,21 @@ def test_context_panel_shows_the_order_and_its_shipping(
     assert context["order"]["status"] == "shipped"
     assert context["shipping"] == {"carrier": "SF", "tracking_no": "SF123", "events": []}
     assert seen == ["Bearer shop-token"]
+
+
+def test_an_angry_customer_jumps_the_queue(
+    app_client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    _hand_off(app_client, "telegram:30", anger_score=0.2)
+    _hand_off(app_client, "telegram:31", anger_score=0.93)
+    for bad in (1.5, -0.1, "very"):
+        refused = app_client.post(
+            "/api/internal/handoffs",
+            headers=service_headers(),
+            json=handoff_body("telegram:32", anger_score=bad),
+        )
+        assert refused.status_code == 422
+    listed = app_client.get("/api/conversations?status=pending", headers=admin_headers).json()
+    rows = {c["id"]: c for c in listed["conversations"]}
+    assert rows["telegram:31"]["urgent"] is True and rows["telegram:30"]["urgent"] is False
+    assert [c["id"] for c in listed["conversations"]][:2] == ["telegram:31", "telegram:30"]

@@ -47,6 +47,7 @@ class HandoffRequest:
     intents: list[dict[str, Any]] = field(default_factory=list)
     transcript: list[dict[str, Any]] = field(default_factory=list)
     after_sales_cases: list[dict[str, Any]] = field(default_factory=list)
+    anger_score: float | None = None
 
 
 class HandOff:
@@ -82,7 +83,7 @@ class HandOff:
                 elif request.reason and conversation.reason == "unknown":
                     conversation.reason = request.reason
                     conversation.team = assignment.team_for(request.reason, request.intent)
-                    conversation.urgent = assignment.is_urgent(request.reason)
+                    conversation.urgent = assignment.is_urgent(request.reason, request.anger_score)
                 conversation.last_activity_at = now
                 await session.flush()
                 await _store_transcript(session, conversation, request.transcript)
@@ -105,7 +106,7 @@ class HandOff:
         """Starts a new episode in human hands: pending, routed to a team, timers reset."""
         reason = request.reason or "unknown"
         team = assignment.team_for(reason, request.intent)
-        urgent = assignment.is_urgent(reason)
+        urgent = assignment.is_urgent(reason, request.anger_score)
         conversation.status = ConversationStatus.PENDING
         conversation.reason, conversation.team, conversation.urgent = reason, team, urgent
         conversation.assignee_id = None

@@ -141,3 +141,15 @@ def test_each_failure_is_logged_with_its_action(stopped_actions: Stack) -> None:
     say(stopped_actions, f"webchat:{uuid.uuid4().hex}", "我想退款")
     log = (stopped_actions.var_dir / "rasa.log").read_text(errors="replace")
     assert "answering in degraded mode" in log
+
+
+def test_a_new_conversation_starts_with_rasas_own_session_start(stopped_actions: Stack) -> None:
+    # The custom session start (the privacy notice) needs the action server.
+    sender = f"rest-{uuid.uuid4().hex[:12]}"
+    assert say(stopped_actions, sender, "订单20241105001到哪了") == [APOLOGY["zh-Hans"]]
+    tracker = httpx.get(f"{stopped_actions.rasa_url}/conversations/{sender}/tracker", timeout=10)
+    kinds = [(event["event"], event.get("name")) for event in tracker.json()["events"]]
+    start = kinds.index(("session_started", None))
+    assert kinds[start - 1] == ("action", "action_session_start")
+    assert kinds[start + 1] == ("action", "action_listen")
+    assert kinds[start + 2][0] == "user"

@@ -71,8 +71,12 @@ def test_start_in_english_gets_rasas_english_welcome(telegram_stack: TelegramSta
     answer = httpx.post(webhook, json=update, headers={SECRET_HEADER: SECRET}, timeout=5)
     assert answer.status_code == 200
 
-    api.wait_for(lambda api: bool(api.sent_texts(chat_id)), timeout_s=120, what="the welcome")
-    [welcome] = api.sent_texts(chat_id)
+    api.wait_for(
+        lambda api: len(api.sent_texts(chat_id)) >= 2, timeout_s=120, what="notice and welcome"
+    )
+    # A new customer: the privacy notice first (tests/connectors/test_privacy_notice_live.py).
+    [notice, welcome] = api.sent_texts(chat_id)
+    assert notice.startswith("Privacy:")
     # utter_greet's English variant: the language slot was seeded from language_code.
     assert welcome.startswith("Hi! I'm the shop's assistant.")
     assert len(api.calls("getMe")) == 1
