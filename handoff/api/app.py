@@ -52,6 +52,7 @@ from handoff.services.metrics import rollup
 from handoff.settings import Settings
 from handoff.shop_client import ShopClient
 from handoff.tracker_store import TrackerStore
+from handoff.ws_tickets import TicketBook
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +150,7 @@ def create_app(settings: Settings) -> FastAPI:
             ),
             tracker_store=TrackerStore.from_settings(settings),
             exported_labels=ExportedLabels.from_settings(settings),
+            tickets=TicketBook(redis, prefix=settings.handoff_redis_prefix),
             redis=redis,
             shop=(
                 ShopClient(
