@@ -35,6 +35,7 @@ from handoff.api.routes import (
     metrics,
     pages,
     retrain,
+    second_factor,
     trainers_page,
     ws,
 )
@@ -228,6 +229,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (
         pages.router,
         auth.router,
+        second_factor.router,
         agents.router,
         conversations.router,
         customers.router,

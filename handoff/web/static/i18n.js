@@ -157,6 +157,10 @@ const STRINGS = {
     signingIn: "Signing in…",
     loginInvalid: "Wrong username or password.",
     loginRateLimited: "Too many attempts. Try again in {seconds} seconds.",
+    oneTimeCode: "6-digit code from your authenticator app",
+    loginCodeNeeded: "Enter the 6-digit code from your authenticator app.",
+    loginCodeWrong: "Wrong or already used code. Wait for the next one.",
+    loginEnrol: "Admins need a second factor. Add this key to your authenticator app, then enter its code:",
     loginMissing: "Enter your username and password.",
   },
   zh: {
@@ -306,6 +310,10 @@ const STRINGS = {
     signingIn: "正在登录…",
     loginInvalid: "用户名或密码错误。",
     loginRateLimited: "尝试次数过多，请 {seconds} 秒后再试。",
+    oneTimeCode: "身份验证器中的 6 位验证码",
+    loginCodeNeeded: "请输入身份验证器中的 6 位验证码。",
+    loginCodeWrong: "验证码错误或已使用，请等待下一个验证码。",
+    loginEnrol: "管理员需要开启两步验证。请将以下密钥添加到身份验证器，然后输入验证码：",
     loginMissing: "请输入用户名和密码。",
   },
 };
