@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handoff import db
 from handoff.api.deps import CurrentAgent
 from handoff.api.guard import GuardMiddleware
+from handoff.api.openapi_doc import with_error_statuses
 from handoff.api.routes import (
     agents,
     annotation_api,
@@ -224,7 +225,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi(_agent: CurrentAgent) -> dict[str, Any]:
         """The API's OpenAPI document (signed-in callers only, like every other route)."""
-        return app.openapi()
+        return with_error_statuses(app.openapi())
 
     for router in (
         pages.router,
