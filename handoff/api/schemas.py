@@ -44,6 +44,7 @@ class AgentPatch(BaseModel):
     role: Role | None = None
     skills: list[Annotated[str, Field(max_length=64)]] | None = None
     capacity: int | None = Field(default=None, ge=0, le=100)
+    second_factor: bool | None = None
 
 
 class Presence(BaseModel):

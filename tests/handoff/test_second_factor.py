@@ -135,3 +135,26 @@ def test_admins_must_enrol_when_required(make_settings: Callable[..., Settings])
         )
         assert created.status_code in (200, 201), created.text
         assert bearer(client, "bob", AGENT_PASSWORD)
+
+
+def test_an_admin_removes_a_lost_second_factor(
+    app_client: TestClient,
+    make_agent: Callable[..., dict[str, str]],
+    admin_headers: dict[str, str],
+) -> None:
+    token = make_agent("alice")
+    secret = app_client.post("/api/me/totp", headers=token).json()["secret"]
+    confirmed = app_client.post("/api/me/totp/confirm", headers=token, json={"code": _code(secret)})
+    assert confirmed.status_code == 200
+    listed = app_client.get("/api/agents", headers=admin_headers).json()["agents"]
+    assert next(a for a in listed if a["username"] == "alice")["second_factor"] is True
+    assert "secret" not in str(listed)
+    url = "/api/agents/alice"
+    turn_on = app_client.patch(url, headers=admin_headers, json={"second_factor": True})
+    assert turn_on.status_code == 409
+    removed = app_client.patch(url, headers=admin_headers, json={"second_factor": False})
+    assert removed.status_code == 200, removed.text
+    assert app_client.get("/api/me", headers=token).status_code == 401  # sessions ended
+    assert _sign_in(app_client, "alice", AGENT_PASSWORD).status_code == 200
+    listed = app_client.get("/api/agents", headers=admin_headers).json()["agents"]
+    assert next(a for a in listed if a["username"] == "alice")["second_factor"] is False

@@ -58,10 +58,13 @@ def test_admins_manage_agents_and_teams_in_both_languages(settings: Settings) ->
         expect(page.locator("#status")).to_have_text("Saved: alice")
         alice.locator("select.role-select").select_option("trainer")
         expect(alice.locator("select.role-select")).to_have_value("trainer")
-        # Saving redraws the table (GET /api/agents): wait for it before typing further.
-        with page.expect_response(lambda r: r.url.endswith("/api/agents")):
-            alice.locator("input.capacity").fill("7")
-            alice.locator("input.capacity").blur()
+        # Each save redraws the table (PATCH, then GET /api/agents): let it finish
+        # before typing further, or the redraw empties the field being typed in.
+        idle = page.locator("body:not([data-busy])")
+        expect(idle).to_have_count(1)
+        alice.locator("input.capacity").fill("7")
+        alice.locator("input.capacity").blur()
+        expect(idle).to_have_count(1)
         expect(alice.locator("input.capacity")).to_have_value("7")
         alice.locator("input.new-password").fill(NEW_PASSWORD)
         alice.locator("button.reset").click()

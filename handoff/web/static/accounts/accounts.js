@@ -14,7 +14,7 @@ const STRINGS = {
     title: "坐席与团队", back: "返回收件箱", lang: "EN", newAccount: "新建账号", username: "用户名",
     password: "密码", role: "角色", capacity: "接待上限", teams: "团队", create: "创建", load: "当前会话",
     state: "状态", resetPassword: "重置密码", disable: "停用", enable: "启用", active: "正常",
-    disabled: "已停用", reset: "重置", saved: "已保存：{name}", passwordSet: "已重置密码：{name}", created: "已创建：{name}",
+    disabled: "已停用", reset: "重置", secondFactor: "两步验证", on: "已开启", off: "未开启", remove: "移除", saved: "已保存：{name}", passwordSet: "已重置密码：{name}", created: "已创建：{name}",
     total: "共 {n} 个账号", forbidden: "只有管理员可以管理账号", failed: "失败：{error}",
     agent: "坐席", trainer: "训练员", admin: "管理员",
     after_sales: "售后", logistics: "物流", billing: "账单", complaints: "投诉",
@@ -24,7 +24,7 @@ const STRINGS = {
     username: "Username", password: "Password", role: "Role", capacity: "Capacity", teams: "Teams",
     create: "Create", load: "Open now", state: "State", resetPassword: "Reset password",
     disable: "Disable", enable: "Enable", active: "Active", disabled: "Disabled", reset: "Reset",
-    saved: "Saved: {name}", passwordSet: "New password set: {name}", created: "Created: {name}", total: "{n} accounts",
+    secondFactor: "Second factor", on: "On", off: "Off", remove: "Remove", saved: "Saved: {name}", passwordSet: "New password set: {name}", created: "Created: {name}", total: "{n} accounts",
     forbidden: "Only admins may manage accounts", failed: "Failed: {error}",
     agent: "Agent", trainer: "Trainer", admin: "Admin",
     after_sales: "After-sales", logistics: "Logistics", billing: "Billing", complaints: "Complaints",
@@ -82,7 +82,11 @@ function chosenTeams(fieldset) {
   return [...fieldset.querySelectorAll("input[type=checkbox]:checked")].map((box) => box.value);
 }
 
+let saving = 0; // changes in flight; body[data-busy] tells tests and styles
+
 async function change(username, patch) {
+  saving += 1;
+  document.body.dataset.busy = "true";
   try {
     await request("PATCH", `/api/agents/${encodeURIComponent(username)}`, patch);
     await load(false);
@@ -90,6 +94,9 @@ async function change(username, patch) {
   } catch (error) {
     failed(error);
     await load(false);
+  } finally {
+    saving -= 1;
+    if (!saving) delete document.body.dataset.busy;
   }
 }
 
@@ -115,6 +122,13 @@ function row(agent) {
   reset.addEventListener("click", () => {
     if (password.value) change(agent.username, { password: password.value });
   });
+  // A lost phone: an admin removes the second factor; the account signs in with its password.
+  const factor = element("td", {}, element("span", { textContent: t(agent.second_factor ? "on" : "off") }));
+  if (agent.second_factor) {
+    const remove = element("button", { type: "button", className: "remove-factor", textContent: t("remove") });
+    remove.addEventListener("click", () => change(agent.username, { second_factor: false }));
+    factor.append(" ", remove);
+  }
   tr.append(
     element("td", { textContent: agent.username }),
     element("td", {}, role),
@@ -123,6 +137,7 @@ function row(agent) {
     element("td", { textContent: String(agent.load ?? 0) }),
     element("td", {}, element("span", { textContent: t(agent.active ? "active" : "disabled") }), " ", toggle),
     element("td", {}, password, " ", reset),
+    factor,
   );
   return tr;
 }
