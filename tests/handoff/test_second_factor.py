@@ -158,3 +158,17 @@ def test_an_admin_removes_a_lost_second_factor(
     assert _sign_in(app_client, "alice", AGENT_PASSWORD).status_code == 200
     listed = app_client.get("/api/agents", headers=admin_headers).json()["agents"]
     assert next(a for a in listed if a["username"] == "alice")["second_factor"] is False
+
+
+def test_enrolling_before_sign_in_is_limited_like_sign_in(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(handoff_require_2fa="admin")
+    with TestClient(create_app(settings)) as client:
+        wrong = {"username": ADMIN[0], "password": "not-the-password"}
+        for _ in range(settings.handoff_login_attempts):
+            assert client.post("/api/auth/totp/enrol", json=wrong).status_code == 401
+        right = {"username": ADMIN[0], "password": ADMIN[1]}
+        limited = client.post("/api/auth/totp/enrol", json=right)
+        assert limited.status_code == 429
+        assert "secret" not in limited.text
