@@ -17,18 +17,24 @@ import pytest
 
 from handoff.api.app import create_app
 from handoff.settings import Settings
-from tests.handoff.helpers import ADMIN, SERVICE_TOKEN, serving
+from tests.handoff.helpers import ADMIN, SERVICE_TOKEN, handoff_body, service_headers, serving
 
 pytestmark = pytest.mark.timeout(600)
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 EXCLUDED = r"^/api/(auth/logout|me/password|internal/.*)$"
 INTERNAL = r"^/api/internal/"
+# Random ids meet only 404s: one pass more on a conversation that exists.
+ONE_CONVERSATION = r"^/api/(conversations|customers)/\{[a-z_]+\}"
+REAL_ID = "telegram:900"
 
 
-def _schemathesis(base: str, document: Path, token: str, *selection: str) -> None:
+def _schemathesis(
+    base: str, document: Path, token: str, *selection: str, config: Path | None = None
+) -> None:
     run = subprocess.run(
         [
             str(SCHEMATHESIS),
+            *(["--config-file", str(config)] if config else []),
             "run",
             str(document),
             "--url",
@@ -72,3 +78,21 @@ def test_no_server_errors_and_documented_statuses(settings: Settings, tmp_path: 
         document.write_text(answer.text, encoding="utf-8")
         _schemathesis(base, document, token, "--exclude-path-regex", EXCLUDED)
         _schemathesis(base, document, SERVICE_TOKEN, "--include-path-regex", INTERNAL)
+        httpx.post(
+            f"{base}/api/internal/handoffs", headers=service_headers(), json=handoff_body(REAL_ID)
+        ).raise_for_status()
+        config = tmp_path / "schemathesis.toml"
+        config.write_text(
+            f'[parameters]\n"path.cid" = "{REAL_ID}"\n"path.conversation_id" = "{REAL_ID}"\n',
+            encoding="utf-8",
+        )
+        _schemathesis(
+            base, document, token, "--include-path-regex", ONE_CONVERSATION, config=config
+        )
+        # The pass did reach the conversation: its views and reveals are access records.
+        reached = httpx.get(
+            f"{base}/api/audit",
+            params={"conversation": REAL_ID},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert reached.status_code == 200 and reached.json()["total"] > 0, reached.text
