@@ -58,6 +58,7 @@ def _schemathesis(
         ],
         capture_output=True,
         text=True,
+        cwd=document.parent,  # its cache (.schemathesis/) stays out of the worktree
         timeout=540,
         check=False,
     )
