@@ -71,8 +71,10 @@ async def _measure(
     stack: Stack, agent: HandoffClient, senders: list[str], *, messages: int, rate: float
 ) -> tuple[list[float], list[float], int]:
     assert stack.handoff is not None
-    token = str(agent.http.headers["Authorization"]).removeprefix("Bearer ")
-    ws_url = stack.handoff.url.replace("http://", "ws://") + f"/api/ws?token={token}"
+    ticket = agent.http.post("/api/ws/tickets")
+    ticket.raise_for_status()
+    ws_url = stack.handoff.url.replace("http://", "ws://") + "/api/ws"
+    subprotocols = ["handoff", f"ticket.{ticket.json()['ticket']}"]
     waiting: dict[str, asyncio.Future[float]] = {}
     to_view: list[float] = []
     rest_rtt: list[float] = []
@@ -88,7 +90,8 @@ async def _measure(
                 if future is not None and not future.done():
                     future.set_result(arrived)
 
-    async with websockets.connect(ws_url) as socket, httpx.AsyncClient(timeout=60) as http:
+    socket_cm = websockets.connect(ws_url, subprotocols=subprotocols)
+    async with socket_cm as socket, httpx.AsyncClient(timeout=60) as http:
         reader = asyncio.create_task(read(socket))
         await asyncio.sleep(0.5)
         run = uuid.uuid4().hex[:6]

@@ -169,9 +169,11 @@ async def live(service: Service, connector: Any, *, messages: int, rate: float) 
         async with contextlib.AsyncExitStack() as stack:
             readers = []
             for name, headers in agents.items():
-                bearer = headers["Authorization"].removeprefix("Bearer ")
+                ticket = await http.post("/api/ws/tickets", headers=headers)
+                ticket.raise_for_status()
+                offered = ["handoff", f"ticket.{ticket.json()['ticket']}"]
                 socket = await stack.enter_async_context(
-                    connect(f"{ws_base}/api/ws?token={bearer}")
+                    connect(f"{ws_base}/api/ws", subprotocols=offered)  # type: ignore[arg-type]
                 )
                 readers.append(asyncio.create_task(watcher.read(socket, name)))
             await asyncio.sleep(0.5)

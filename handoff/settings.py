@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     handoff_csat_window_s: int = Field(default=600, gt=0)
     handoff_session_ttl_s: int = Field(default=12 * 3600, gt=0)
     handoff_login_attempts: int = Field(default=5, gt=0)
+    handoff_require_2fa: Literal["off", "admin"] = "off"
     handoff_login_window_s: int = Field(default=300, gt=0)
     handoff_login_address_attempts: int = Field(default=20, gt=0)
     handoff_login_global_attempts: int = Field(default=300, gt=0)

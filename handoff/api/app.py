@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handoff import db
 from handoff.api.deps import CurrentAgent
 from handoff.api.guard import GuardMiddleware
+from handoff.api.openapi_doc import with_error_statuses
 from handoff.api.routes import (
     agents,
     annotation_api,
@@ -36,6 +37,7 @@ from handoff.api.routes import (
     pages,
     reports,
     retrain,
+    second_factor,
     trainers_page,
     ws,
 )
@@ -54,6 +56,7 @@ from handoff.services.metrics import rollup
 from handoff.settings import Settings
 from handoff.shop_client import ShopClient
 from handoff.tracker_store import TrackerStore
+from handoff.ws_tickets import TicketBook
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +154,7 @@ def create_app(settings: Settings) -> FastAPI:
             ),
             tracker_store=TrackerStore.from_settings(settings),
             exported_labels=ExportedLabels.from_settings(settings),
+            tickets=TicketBook(redis, prefix=settings.handoff_redis_prefix),
             redis=redis,
             shop=(
                 ShopClient(
@@ -235,11 +239,12 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi(_agent: CurrentAgent) -> dict[str, Any]:
         """The API's OpenAPI document (signed-in callers only, like every other route)."""
-        return app.openapi()
+        return with_error_statuses(app.openapi())
 
     for router in (
         pages.router,
         auth.router,
+        second_factor.router,
         agents.router,
         conversations.router,
         customers.router,

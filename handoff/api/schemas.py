@@ -14,10 +14,17 @@ USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]+$"
 
 
 class Credentials(BaseModel):
-    """``{"username", "password"}``."""
+    """``{"username", "password", "code"?}``: ``code`` from the authenticator app, if set up."""
 
     username: str = Field(min_length=1, max_length=64, pattern=USERNAME_PATTERN)
     password: str = Field(min_length=1, max_length=1024)
+    code: str | None = Field(default=None, min_length=1, max_length=16)
+
+
+class OneTimeCode(BaseModel):
+    """``{"code"}``: six digits from the authenticator app."""
+
+    code: str = Field(min_length=1, max_length=16)
 
 
 class PasswordChange(BaseModel):
@@ -37,6 +44,7 @@ class AgentPatch(BaseModel):
     role: Role | None = None
     skills: list[Annotated[str, Field(max_length=64)]] | None = None
     capacity: int | None = Field(default=None, ge=0, le=100)
+    second_factor: bool | None = None
 
 
 class Presence(BaseModel):

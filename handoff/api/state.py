@@ -16,6 +16,7 @@ from handoff.services.conversations import ConversationService
 from handoff.settings import Settings
 from handoff.shop_client import ShopClient
 from handoff.tracker_store import TrackerStore
+from handoff.ws_tickets import TicketBook
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Services:
     passwords: PasswordPool
     tracker_store: TrackerStore
     exported_labels: ExportedLabels
+    tickets: TicketBook
     redis: Redis | None = None
     shop: ShopClient | None = None
     intents: list[str] = field(default_factory=list)

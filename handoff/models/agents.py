@@ -13,6 +13,9 @@ online         boolean
 last_seen      timestamptz              nullable
 active         boolean                  false: cannot sign in (disabled)
 token_version  integer                  bumped to end every session at once
+totp_secret    varchar(64)              nullable; confirmed TOTP secret (never shown again)
+totp_pending   varchar(64)              nullable; shown at enrolment, awaiting a code
+totp_last_step bigint                   nullable; step of the last accepted code (no replay)
 created_at     timestamptz
 =============  =======================  ===========================
 """
@@ -22,7 +25,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, text
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.expression import true as sa_true
 
@@ -54,3 +57,6 @@ class Agent(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    totp_pending: Mapped[str | None] = mapped_column(String(64), default=None)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)

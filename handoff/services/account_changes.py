@@ -27,6 +27,7 @@ class AgentChanges:
     role: Role | None = None
     skills: list[str] | None = None
     capacity: int | None = None
+    second_factor: bool | None = None  # only False: remove it (a lost phone)
 
 
 async def end_sessions(session: AsyncSession, agent_id: int) -> None:
@@ -77,6 +78,12 @@ async def change_agent(
         check_password(changes.password, username=agent.username)
         agent.password_hash = await pool.hash(changes.password)
         ends_sessions = True
+    if changes.second_factor is not None:
+        if changes.second_factor:
+            raise Conflict("only the account itself can set up a second factor")
+        # The account signs in with its password again (and re-enrols where compulsory).
+        ends_sessions = ends_sessions or agent.totp_secret is not None
+        agent.totp_secret = agent.totp_pending = None
     if changes.active is not None:
         ends_sessions = ends_sessions or (agent.active and not changes.active)
         agent.active = changes.active

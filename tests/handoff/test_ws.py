@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,22 @@ def _token(base: str) -> str:
     return str(response.json()["access_token"])
 
 
+def _ticket(base: str, token: str) -> list[str]:
+    """The subprotocols that present a fresh one-time ticket."""
+    response = httpx.post(
+        f"http://{base}/api/ws/tickets", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["expires_in"] == 30
+    return ["handoff", f"ticket.{response.json()['ticket']}"]
+
+
+def _refused(url: str, **options: Any) -> int | None:
+    with connect(url, **options) as refused, pytest.raises(ConnectionClosed) as closed:
+        refused.recv(timeout=5)
+    return closed.value.rcvd.code if closed.value.rcvd is not None else None
+
+
 def _next(ws: ClientConnection, kind: str) -> dict[str, Any]:
     while True:
         event = json.loads(ws.recv(timeout=10))
@@ -35,7 +52,8 @@ def _next(ws: ClientConnection, kind: str) -> dict[str, Any]:
 def test_websocket_receives_handoffs_and_customer_messages(settings: Settings) -> None:
     with serving(create_app(settings)) as base:
         token = _token(base)
-        with connect(f"ws://{base}/api/ws?token={token}") as ws:
+        with connect(f"ws://{base}/api/ws", subprotocols=_ticket(base, token)) as ws:  # type: ignore[arg-type]
+            assert ws.subprotocol == "handoff"
             httpx.post(
                 f"http://{base}/api/internal/handoffs",
                 headers=service_headers(),
@@ -65,7 +83,7 @@ def test_live_events_of_a_reply_and_a_note_match_what_the_api_answers(
     with serving(create_app(settings)) as base:
         token = _token(base)
         agent = {"Authorization": f"Bearer {token}"}
-        with connect(f"ws://{base}/api/ws?token={token}") as ws:
+        with connect(f"ws://{base}/api/ws", subprotocols=_ticket(base, token)) as ws:  # type: ignore[arg-type]
             httpx.post(
                 f"http://{base}/api/internal/handoffs",
                 headers=service_headers(),
@@ -101,10 +119,9 @@ def test_live_events_of_a_reply_and_a_note_match_what_the_api_answers(
 def test_websocket_with_cookie_session_and_refusals(settings: Settings) -> None:
     with serving(create_app(settings)) as base:
         # Not signed in: closed with 4401 so the inbox goes to the login page at once.
-        for url in (f"ws://{base}/api/ws", f"ws://{base}/api/ws?token=forged"):
-            with connect(url) as refused, pytest.raises(ConnectionClosed) as closed:
-                refused.recv(timeout=5)
-            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+        # No token in a URL is honoured, not even a valid one (URLs end up in access logs).
+        for url in (f"ws://{base}/api/ws", f"ws://{base}/api/ws?token={_token(base)}"):
+            assert _refused(url) == 4401
         login = httpx.post(
             f"http://{base}/api/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]}
         )
@@ -133,8 +150,8 @@ def test_replicas_share_live_events_through_redis(
         pytest.skip("replicas share events only through Redis")
     one, two = make_settings(), make_settings()
     with serving(create_app(one)) as first, serving(create_app(two)) as second:
-        token = _token(second)
-        with connect(f"ws://{second}/api/ws?token={token}") as ws:
+        # A ticket issued by one replica opens a socket on the other (kept in Redis).
+        with connect(f"ws://{second}/api/ws", subprotocols=_ticket(first, _token(first))) as ws:  # type: ignore[arg-type]
             httpx.post(
                 f"http://{first}/api/internal/handoffs",
                 headers=service_headers(),
@@ -142,3 +159,43 @@ def test_replicas_share_live_events_through_redis(
             ).raise_for_status()
             event = _next(ws, "conversation.handed_off")
             assert event["conversation"]["id"] == "telegram:200"
+
+
+def test_a_ticket_opens_one_socket_and_dies_with_the_session(settings: Settings) -> None:
+    with serving(create_app(settings)) as base:
+        token = _token(base)
+        offered = _ticket(base, token)
+        with connect(f"ws://{base}/api/ws", subprotocols=offered) as ws:  # type: ignore[arg-type]
+            assert ws.subprotocol == "handoff"
+        # Used once: the same ticket again, a made-up one and none at all are refused.
+        assert _refused(f"ws://{base}/api/ws", subprotocols=offered) == 4401
+        forged = ["handoff", "ticket.not-a-ticket"]
+        assert _refused(f"ws://{base}/api/ws", subprotocols=forged) == 4401
+        assert httpx.post(f"http://{base}/api/ws/tickets").status_code == 401
+        # A ticket issued before sign-out opens nothing after it.
+        pending = _ticket(base, token)
+        signed_out = httpx.post(
+            f"http://{base}/api/auth/logout", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert signed_out.status_code == 200, signed_out.text
+        assert _refused(f"ws://{base}/api/ws", subprotocols=pending) == 4401
+
+
+async def test_tickets_expire(storage: Storage) -> None:
+    from redis.asyncio import Redis
+
+    from handoff.ws_tickets import TicketBook
+
+    redis = Redis.from_url(storage.redis_url) if storage.redis_url else None
+    try:
+        book = TicketBook(redis, prefix=storage.redis_prefix, ttl_s=1)
+        kept, expiring = await book.issue("amy", 3), await book.issue("amy", 3)
+        redeemed = await book.redeem(kept)
+        assert redeemed is not None and (redeemed.username, redeemed.version) == ("amy", 3)
+        assert await book.redeem(kept) is None
+        await asyncio.sleep(1.1 if redis is None else 2.1)
+        assert await book.redeem(expiring) is None
+        assert await book.redeem("x" * 500) is None
+    finally:
+        if redis is not None:
+            await redis.aclose()

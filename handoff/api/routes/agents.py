@@ -86,12 +86,17 @@ async def change(
 
 @router.get("")
 async def list_agents(_agent: CurrentAgent, session: SessionDep) -> dict[str, Any]:
-    """Every account with its role, skills, presence and ``load`` (open conversations held)."""
+    """Every account: role, skills, presence, ``load`` (open conversations), ``second_factor``."""
     agents = await session.scalars(select(Agent).order_by(Agent.username))
     load = await open_load(session)
     return {
         "agents": [
-            {**agent_json(agent), "active": agent.active, "load": load.get(agent.id, 0)}
+            {
+                **agent_json(agent),
+                "active": agent.active,
+                "load": load.get(agent.id, 0),
+                "second_factor": agent.totp_secret is not None,
+            }
             for agent in agents
         ]
     }

@@ -12,7 +12,7 @@ from handoff.api.schemas import Credentials, PasswordChange, Presence
 from handoff.api.state import Services
 from handoff.models import Agent
 from handoff.security import CSRF_COOKIE, SESSION_COOKIE, HasherBusy
-from handoff.services import audit
+from handoff.services import audit, second_factor
 from handoff.services.account_changes import change_own_password, end_sessions
 from handoff.services.accounts import authenticate
 from handoff.services.views import agent_json
@@ -41,8 +41,55 @@ async def _check(
         raise _too_many("too many sign-ins at once; try again in a moment", 1) from error
     if agent is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
+    await _second_factor(services, session, agent, body.code, address[:64])
     await services.limiter.succeeded(body.username, address)
     return agent
+
+
+def _code_needed(message: str, kind: str) -> HTTPException:
+    # X-Second-Factor says what the login page must ask for: a code, or an enrolment.
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"X-Second-Factor": kind})
+
+
+async def _second_factor(
+    services: Services, session: SessionDep, agent: Agent, code: str | None, address: str
+) -> None:
+    """Asks for, checks and records the one-time code when the account needs one.
+
+    A wrong code stays counted by the sign-in limiter like a wrong password.
+    """
+    policy = services.settings.handoff_require_2fa
+    if second_factor.enabled(agent):
+        if code is None:
+            raise _code_needed("enter the 6-digit code from your authenticator app", "required")
+        if await second_factor.check_code(session, agent, code):
+            await session.commit()
+            return
+    elif second_factor.required(agent, policy):
+        if code is not None and await second_factor.confirm(session, agent, code):
+            audit.record(
+                session,
+                actor=agent,
+                action=audit.TOTP_ENABLE,
+                target=agent.username,
+                address=address,
+            )
+            await session.commit()
+            return
+        if code is None:
+            raise _code_needed(
+                "admins must set up a second factor: POST /api/auth/totp/enrol, then sign in "
+                "with a code",
+                "enrol",
+            )
+    else:
+        return
+    audit.record(
+        session, actor=agent, action=audit.TOTP_REFUSED, target=agent.username, address=address
+    )
+    await session.commit()
+    kind = "required" if second_factor.enabled(agent) else "enrol"
+    raise _code_needed("wrong or already used one-time code", kind)
 
 
 @router.post("/auth/token")

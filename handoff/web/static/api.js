@@ -89,6 +89,7 @@ export async function request(method, path, body) {
   if (!response.ok) {
     const error = new ApiError(response.status, detailOf(parsed, response.statusText));
     error.retryAfter = Number(response.headers.get("Retry-After")) || null;
+    error.secondFactor = response.headers.get("X-Second-Factor"); // "required" | "enrol" | null
     if (response.status === 401 && !path.startsWith("/api/auth/")) onUnauthorized(error);
     throw error;
   }
@@ -98,7 +99,10 @@ export async function request(method, path, body) {
 const enc = encodeURIComponent;
 
 export const api = {
-  login: (username, password) => request("POST", "/api/auth/login", { username, password }),
+  login: (username, password, code) =>
+    request("POST", "/api/auth/login", code ? { username, password, code } : { username, password }),
+  enrolSecondFactor: (username, password) =>
+    request("POST", "/api/auth/totp/enrol", { username, password }),
   logout: () => request("POST", "/api/auth/logout"),
   me: () => request("GET", "/api/me"),
   setPresence: (online) => request("POST", "/api/me/presence", { online }),

@@ -367,6 +367,7 @@ async function start() {
   });
   wireControls();
   $("audit-link").hidden = state.me.role !== "admin";
+  $("accounts-link").hidden = state.me.role !== "admin";
   drawTopBar(state.me);
   enableArrowKeys(queueList);
   onLanguageChange(() => {

@@ -8,12 +8,29 @@ const username = document.getElementById("username");
 const password = document.getElementById("password");
 const error = document.getElementById("login-error");
 const button = document.getElementById("login-button");
+const codeField = document.getElementById("code-field");
+const code = document.getElementById("code");
+const enrolKey = document.getElementById("enrol-key");
+const enrolSecret = document.getElementById("enrol-secret");
 let lastError = null; // a key and values, so a language switch re-translates it
 
 function showError(key, vars = {}) {
   lastError = key ? { key, vars } : null;
   error.textContent = key ? t(key, vars) : "";
   for (const input of [username, password]) input.setAttribute("aria-invalid", String(Boolean(key)));
+}
+
+/** The service wants a one-time code: show the field (and, to enrol, the new key once). */
+async function askForCode(failure) {
+  const first = codeField.hidden;
+  codeField.hidden = false;
+  if (failure.secondFactor === "enrol" && !enrolSecret.textContent) {
+    const enrolled = await api.enrolSecondFactor(username.value.trim(), password.value);
+    enrolSecret.textContent = enrolled.secret; // text, never markup
+    enrolKey.hidden = false;
+  }
+  code.focus();
+  return first || !code.value ? ["loginCodeNeeded", {}] : ["loginCodeWrong", {}];
 }
 
 function errorFor(failure) {
@@ -40,12 +57,21 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   button.textContent = t("signingIn");
   try {
-    const answer = await api.login(username.value.trim(), password.value);
+    const answer = await api.login(username.value.trim(), password.value, code.value.trim());
     rememberCsrf(answer && answer.csrf_token);
     location.assign(destination());
   } catch (failure) {
-    showError(...errorFor(failure));
-    password.select();
+    if (failure instanceof ApiError && failure.status === 401 && failure.secondFactor) {
+      try {
+        showError(...(await askForCode(failure)));
+      } catch (enrolFailure) {
+        showError(...errorFor(enrolFailure));
+      }
+      code.select();
+    } else {
+      showError(...errorFor(failure));
+      password.select();
+    }
     button.disabled = false;
     button.textContent = t("signIn");
   }

@@ -13,7 +13,8 @@ const STRINGS = {
     "conversation.view": "查看会话", "conversation.reveal": "显示个人信息", "customer.export": "导出客户数据",
     "customer.erase": "删除客户数据", "csv.export": "导出 CSV", "agent.create": "创建账号",
     "agent.change": "修改账号", "password.change": "修改密码", "canned.create": "新增快捷回复",
-    "settings.change": "修改设置",
+    "settings.change": "修改设置", "totp.enrol": "生成两步验证密钥", "totp.enable": "开启两步验证",
+    "totp.disable": "关闭两步验证", "totp.refused": "验证码错误",
   },
   en: {
     title: "Access records", back: "Back to the inbox", agent: "Agent", conversation: "Conversation",
@@ -24,11 +25,14 @@ const STRINGS = {
     "customer.export": "Exported a customer's data", "customer.erase": "Erased a customer's data",
     "csv.export": "Exported CSV", "agent.create": "Created an account", "agent.change": "Changed an account",
     "password.change": "Changed own password", "canned.create": "Added a canned response",
-    "settings.change": "Changed settings",
+    "settings.change": "Changed settings", "totp.enrol": "Second factor key issued",
+    "totp.enable": "Turned the second factor on", "totp.disable": "Turned the second factor off",
+    "totp.refused": "Wrong one-time code",
   },
 };
 const ACTIONS = ["conversation.view", "conversation.reveal", "customer.export", "customer.erase", "csv.export",
-  "agent.create", "agent.change", "password.change", "canned.create", "settings.change"];
+  "agent.create", "agent.change", "password.change", "canned.create", "settings.change",
+  "totp.enrol", "totp.enable", "totp.disable", "totp.refused"];
 const PAGE = 100;
 
 let lang = localStorage.getItem("inbox:lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
