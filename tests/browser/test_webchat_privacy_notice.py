@@ -28,11 +28,11 @@ NOTICE_URL = "https://shop.example/privacy?from=chat&x=<b>"
 SERVER = """
 import sys
 from sanic import Sanic
-from connectors.dedupe import SqlSeenMessages
+from tests.support.intake_stores import sqlite_intake
 from connectors.webchat.channel import WebChatInput
 
 port, seen_db = int(sys.argv[1]), sys.argv[2]
-channel = WebChatInput(seen_messages=SqlSeenMessages(f"sqlite:///{seen_db}"))
+channel = WebChatInput(intake=sqlite_intake(seen_db, "webchat"))
 
 async def on_new_message(message):
     await message.output_channel.send_text_message(message.sender_id, "echo: " + message.text)
