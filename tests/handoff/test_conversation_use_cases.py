@@ -38,11 +38,19 @@ class RecordingRasa:
 
     fail_send: bool = False
     calls: list[tuple[str, ...]] = field(default_factory=list)
+    idempotency_keys: list[str] = field(default_factory=list)
 
     async def send(
-        self, channel: str, cid: str, text: str, buttons: list[dict[str, Any]] | None = None
+        self,
+        channel: str,
+        cid: str,
+        text: str,
+        buttons: list[dict[str, Any]] | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         self.calls.append(("send", channel, cid, text))
+        if idempotency_key is not None:
+            self.idempotency_keys.append(idempotency_key)
         if self.fail_send:
             raise DeliveryError("connector down")
 
@@ -186,6 +194,7 @@ async def test_first_reply_claims_sends_and_records(world: World) -> None:
         ("send", "telegram", "telegram:9", "Hello"),
         ("record_agent_turn", "telegram:9", "Hello", "alice"),
     ]
+    assert world.rasa.idempotency_keys == [f"handoff-message-{message.id}"]
     async with world.sessions() as session:
         conversation = await session.get(Conversation, "telegram:9")
         assert conversation is not None
