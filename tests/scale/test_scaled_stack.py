@@ -270,8 +270,19 @@ def test_a_telegram_customer_is_handed_to_an_agent_and_back(scaled: Scaled) -> N
     )
 
 
-async def _next_event_about(url: str, cid: str, timeout_s: float) -> dict[str, Any]:
-    async with websockets.connect(url) as socket_:
+def _ticket(base: str, token: str) -> list[str]:
+    """The subprotocols that present a fresh one-time ticket (no token in a URL)."""
+    response = httpx.post(
+        f"{base}/api/ws/tickets", headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
+    assert response.status_code == 201, response.text
+    return ["handoff", f"ticket.{response.json()['ticket']}"]
+
+
+async def _next_event_about(
+    url: str, subprotocols: list[str], cid: str, timeout_s: float
+) -> dict[str, Any]:
+    async with websockets.connect(url, subprotocols=subprotocols) as socket_:  # type: ignore[arg-type]
         while True:
             raw = await asyncio.wait_for(socket_.recv(), timeout_s)
             event = json.loads(raw)
@@ -294,15 +305,17 @@ def test_live_events_reach_an_agent_connected_to_the_other_service_replica(
     first, second = (f"127.0.0.1:{port}" for port in scaled.handoff_ports)
     on_second = HandoffClient(f"http://{second}", username, password, timeout_s=60)
 
+    front = scaled.front.removeprefix("http://")
+
     async def watch() -> list[dict[str, Any]]:
         listeners = [
             asyncio.create_task(
-                _next_event_about(f"ws://{first}/api/ws?token={token}", sender, 60)
+                _next_event_about(
+                    f"ws://{first}/api/ws", _ticket(f"http://{first}", token), sender, 60
+                )
             ),
             asyncio.create_task(
-                _next_event_about(
-                    f"ws://{scaled.front.removeprefix('http://')}/api/ws?token={token}", sender, 60
-                )
+                _next_event_about(f"ws://{front}/api/ws", _ticket(scaled.front, token), sender, 60)
             ),
         ]
         await asyncio.sleep(1)  # both sockets open and subscribed
