@@ -102,6 +102,18 @@ def _summary(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
     return dict(response.json())
 
 
+def _settings(
+    make_settings: Callable[..., Settings], rasa_side: RasaSide, **limits: Any
+) -> Settings:
+    """The service's settings pointed at the Rasa side, with retention ``limits``."""
+    return make_settings(
+        handoff_tracker_store_url=rasa_side.tracker_url,
+        handoff_registry_url=rasa_side.registry_url,
+        handoff_labels_file=rasa_side.labels_file,
+        **limits,
+    )
+
+
 def test_retention_erases_what_is_idle_past_the_limits(
     app_client: TestClient,
     admin_headers: dict[str, str],
@@ -115,12 +127,8 @@ def test_retention_erases_what_is_idle_past_the_limits(
     assert before["conversations"] == 3
     assert "zz-dead letter words" in held_texts(db, rasa_side)
     clock.now = NOW
-    settings = make_settings(
-        handoff_tracker_store_url=rasa_side.tracker_url,
-        handoff_registry_url=rasa_side.registry_url,
-        handoff_labels_file=rasa_side.labels_file,
-        handoff_retention_days=30,
-        tracker_retention_days=30,
+    settings = _settings(
+        make_settings, rasa_side, handoff_retention_days=30, tracker_retention_days=30
     )
     report = asyncio.run(_run(settings))
     assert report.conversations == ["telegram:old1"] and report.dead_letters == 1
@@ -156,12 +164,8 @@ def test_a_shorter_tracker_limit_prunes_only_the_tracker_store(
 ) -> None:
     _seed(app_client, clock, rasa_side)
     clock.now = NOW
-    settings = make_settings(
-        handoff_tracker_store_url=rasa_side.tracker_url,
-        handoff_registry_url=rasa_side.registry_url,
-        handoff_labels_file=rasa_side.labels_file,
-        handoff_retention_days=None,
-        tracker_retention_days=10,
+    settings = _settings(
+        make_settings, rasa_side, handoff_retention_days=None, tracker_retention_days=10
     )
     report = asyncio.run(_run(settings))
     assert report.conversations == []
@@ -180,12 +184,7 @@ def test_the_app_runs_retention_at_start(
 ) -> None:
     _seed(app_client, clock, rasa_side)
     clock.now = NOW
-    settings = make_settings(
-        handoff_tracker_store_url=rasa_side.tracker_url,
-        handoff_registry_url=rasa_side.registry_url,
-        handoff_labels_file=rasa_side.labels_file,
-        handoff_retention_days=30,
-    )
+    settings = _settings(make_settings, rasa_side, handoff_retention_days=30)
     with TestClient(create_app(settings)):
         deadline = time.monotonic() + 20
         while any(
