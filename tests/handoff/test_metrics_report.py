@@ -33,7 +33,7 @@ from handoff.settings import Settings
 from tests.handoff.helpers import ADMIN, bearer
 from tests.handoff.test_metrics import Clock, clock  # noqa: F401
 from tests.handoff.test_metrics_kpis import kpi_seeded  # noqa: F401
-from tests.handoff.test_slack import CHANNEL, SIGNING_SECRET, FakeSlack
+from tests.handoff.test_slack import CHANNEL, FakeSlack, slack_settings
 from tests.support.servers import serve_in_thread
 
 MakeAgent = Callable[..., dict[str, str]]
@@ -128,10 +128,7 @@ def test_the_report_is_posted_to_slack(
     slack = FakeSlack()
     with serve_in_thread(slack.app(), what="fake Slack") as slack_url:
         settings = make_settings(
-            slack_bot_token="xoxb-test",
-            slack_signing_secret=SIGNING_SECRET,
-            slack_channel=CHANNEL,
-            slack_api_url=f"{slack_url}/api/",
+            **slack_settings(slack_url),
         )
         with TestClient(create_app(settings)) as client:
             made = client.post("/api/metrics/reports/2026-W10", headers=bearer(client, *ADMIN))

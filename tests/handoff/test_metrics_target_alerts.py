@@ -19,7 +19,7 @@ from tests.handoff.fake_rasa import FakeRasa
 from tests.handoff.helpers import ADMIN, service_headers, serving, user_event
 from tests.handoff.test_metrics import Clock, _local, clock  # noqa: F401
 from tests.handoff.test_metrics_kpis import kpi_seeded  # noqa: F401
-from tests.handoff.test_slack import CHANNEL, SIGNING_SECRET, FakeSlack, _wait
+from tests.handoff.test_slack import CHANNEL, FakeSlack, _wait, slack_settings
 from tests.support.servers import serve_in_thread
 
 
@@ -124,10 +124,7 @@ def test_a_missed_target_is_posted_to_slack_once_and_its_end_too(
     slack = FakeSlack()
     with serve_in_thread(slack.app(), what="fake Slack") as slack_url:
         settings = make_settings(
-            slack_bot_token="xoxb-test",
-            slack_signing_secret=SIGNING_SECRET,
-            slack_channel=CHANNEL,
-            slack_api_url=f"{slack_url}/api/",
+            **slack_settings(slack_url),
             handoff_sweep_interval_s=0.2,
         )
         with serving(create_app(settings)) as base:

@@ -33,6 +33,16 @@ SIGNING_SECRET = "slack-signing-secret-for-tests"
 CHANNEL = "C0HANDOFF"
 
 
+def slack_settings(slack_url: str) -> dict[str, Any]:
+    """The service's Slack settings pointed at a :class:`FakeSlack` served at ``slack_url``."""
+    return {
+        "slack_bot_token": "xoxb-test",
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_channel": CHANNEL,
+        "slack_api_url": f"{slack_url}/api/",
+    }
+
+
 class FakeSlack:
     """Slack's Web API: records calls, answers like Slack."""
 
@@ -126,10 +136,7 @@ def slack_stack(
     slack = FakeSlack()
     with serve_in_thread(slack.app(), what="fake Slack") as slack_url:
         settings = make_settings(
-            slack_bot_token="xoxb-test",
-            slack_signing_secret=SIGNING_SECRET,
-            slack_channel=CHANNEL,
-            slack_api_url=f"{slack_url}/api/",
+            **slack_settings(slack_url),
         )
         with serving(create_app(settings)) as base:
             slack.response_url = f"{slack_url}/respond"  # type: ignore[attr-defined]
@@ -288,10 +295,7 @@ def test_a_long_wait_is_posted_to_the_channel_once(
     slack = FakeSlack()
     with serve_in_thread(slack.app(), what="fake Slack") as slack_url:
         settings = make_settings(
-            slack_bot_token="xoxb-test",
-            slack_signing_secret=SIGNING_SECRET,
-            slack_channel=CHANNEL,
-            slack_api_url=f"{slack_url}/api/",
+            **slack_settings(slack_url),
             handoff_wait_alert_s=1,
             handoff_sweep_interval_s=0.2,
         )
